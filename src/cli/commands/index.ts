@@ -1,0 +1,4 @@
+/** Every command of the `gatehouse` CLI. Add a command by importing it here. */
+import type { Command } from '../command.js';
+
+export const commands: readonly Command[] = [];
