@@ -1,0 +1,142 @@
+/**
+ * The PKI API every other part of Gatehouse uses. This file is the contract: keep these names and
+ * shapes; the implementations live in the modules beside it.
+ *
+ * CONTRACT STUB — the PKI work (issue 2) replaces the bodies below with real implementations.
+ */
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import { GatehouseError } from '../core/errors.js';
+
+const todo = (what: string): never => {
+  throw new GatehouseError('GH_INTERNAL', `pki: ${what} is not implemented yet`);
+};
+
+/** An X.509 certificate with the values .NET and API Management show, computed once. */
+export interface Certificate {
+  readonly der: Buffer;
+  /** Node's view, for TLS and signature checks. */
+  readonly x509: X509Certificate;
+  /** SHA-1 of the DER, uppercase hex: B4AF863C2AB64C4FFEFB85E6A805A5346A8B0105. */
+  readonly thumbprint: string;
+  /** SHA-256 of the DER, uppercase hex. */
+  readonly sha256: string;
+  /** .NET's X500DistinguishedName.Name format, e.g. `CN=Client 01` or `CN=x, O=y, C=NL`. */
+  readonly subject: string;
+  readonly issuer: string;
+  /** .NET's SerialNumber: uppercase hex, big-endian, as encoded (leading 00 kept). */
+  readonly serialNumber: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly isCA: boolean;
+  readonly isSelfIssued: boolean;
+  /** PEM with markers and a trailing newline, 64-character lines. */
+  toPem(): string;
+  /** NGINX's $ssl_client_escaped_cert / Application Gateway's {var_client_certificate}. */
+  toEscapedPem(): string;
+  /** X509Certificate2.ToString(verbose). */
+  toDotNetString(verbose?: boolean): string;
+}
+
+export type CertificateFormat = 'pem' | 'base64' | 'der' | 'escaped-pem' | 'pkcs12';
+
+export interface LoadedMaterial {
+  readonly format: CertificateFormat;
+  /** In file order; for PKCS#12 the certificate with the private key first, then the rest of the chain. */
+  readonly certificates: Certificate[];
+  /** PKCS#8 PEM of the private key, when the input carried one. */
+  readonly privateKeyPem?: string;
+  readonly privateKey?: KeyObject;
+}
+
+export interface LoadOptions {
+  /** How errors name the input: a file path, or a JSON path like `sslCertificates[0].properties.data`. */
+  readonly origin: string;
+  /** The PKCS#12 password; '' and undefined both mean "no password". */
+  readonly password?: string | undefined;
+}
+
+/** Parses PEM (one or more blocks), base64 without markers, DER, or URL-escaped PEM. Synchronous; no PKCS#12. */
+export function parseCertificates(_data: Uint8Array | string, _options: LoadOptions): Certificate[] {
+  return todo('parseCertificates');
+}
+
+/** Everything parseCertificates takes, plus PKCS#12/PFX (Windows 3DES/SHA-1 and OpenSSL 3 AES/PBKDF2). */
+export async function loadCertificates(_data: Uint8Array | string, _options: LoadOptions): Promise<LoadedMaterial> {
+  return todo('loadCertificates');
+}
+
+/** One certificate from DER bytes (what `new X509Certificate2(byte[])` does). */
+export function certificateFromDer(_der: Uint8Array): Certificate {
+  return todo('certificateFromDer');
+}
+
+/** .NET's X509ChainStatusFlags names, as API Management users see them. */
+export type ChainStatusFlag =
+  | 'NotTimeValid'
+  | 'NotTimeNested'
+  | 'Revoked'
+  | 'NotSignatureValid'
+  | 'NotValidForUsage'
+  | 'UntrustedRoot'
+  | 'RevocationStatusUnknown'
+  | 'Cyclic'
+  | 'InvalidExtension'
+  | 'InvalidPolicyConstraints'
+  | 'InvalidBasicConstraints'
+  | 'InvalidNameConstraints'
+  | 'HasNotSupportedNameConstraint'
+  | 'HasNotDefinedNameConstraint'
+  | 'HasNotPermittedNameConstraint'
+  | 'HasExcludedNameConstraint'
+  | 'PartialChain'
+  | 'HasNotSupportedCriticalExtension'
+  | 'ExplicitDistrust';
+
+export interface ChainOptions {
+  /** Trust anchors (roots, or any certificate trusted explicitly). */
+  readonly anchors: readonly Certificate[];
+  /** Untrusted certificates that may complete the path. */
+  readonly intermediates?: readonly Certificate[];
+  /** Validation time; default now. Validity is compared in whole seconds. */
+  readonly at?: Date;
+  /** Require extendedKeyUsage clientAuth (on the leaf and, where present, on the issuers). */
+  readonly requireClientAuth?: boolean;
+  /** Require extendedKeyUsage serverAuth (backends). */
+  readonly requireServerAuth?: boolean;
+}
+
+export interface ChainResult {
+  readonly valid: boolean;
+  /** Leaf first, anchor last, when a path was found (the best attempt otherwise). */
+  readonly chain: readonly Certificate[];
+  /** Empty when valid. */
+  readonly status: readonly ChainStatusFlag[];
+  /** Human-readable reasons, one per problem found. */
+  readonly reasons: readonly string[];
+}
+
+/** RFC 5280 path building and validation with backtracking across candidate issuers. */
+export function verifyChain(_leaf: Certificate, _options: ChainOptions): ChainResult {
+  return todo('verifyChain');
+}
+
+/** A key pair and certificate, as written by the generator and the platform CA. */
+export interface IssuedCertificate {
+  readonly certificate: Certificate;
+  readonly privateKeyPem: string;
+  /** The issuing chain (without the certificate itself), leaf-side first. */
+  readonly chain: readonly Certificate[];
+}
+
+/**
+ * Gatehouse's local platform CA (the stand-in for the public CAs that sign *.azure-api.net),
+ * created once under stateDir and reused. Issues TLS server certificates for the API gateway.
+ */
+export interface PlatformCa {
+  readonly root: Certificate;
+  issueServerCertificate(hostNames: readonly string[]): Promise<IssuedCertificate>;
+}
+
+export async function openPlatformCa(_stateDir: string): Promise<PlatformCa> {
+  return todo('openPlatformCa');
+}
