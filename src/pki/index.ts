@@ -2,14 +2,19 @@
  * The PKI API every other part of Gatehouse uses. This file is the contract: keep these names and
  * shapes; the implementations live in the modules beside it.
  *
- * CONTRACT STUB — the PKI work (issue 2) replaces the bodies below with real implementations.
+ * Implementations: certificate.ts (parsing, .NET values), load.ts (formats), pkcs12.ts (PFX),
+ * chain.ts (path building and validation), generate.ts (issuing), platform-ca.ts.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import { GatehouseError } from '../core/errors.js';
+import './errors.js';
 
 const todo = (what: string): never => {
   throw new GatehouseError('GH_INTERNAL', `pki: ${what} is not implemented yet`);
 };
+
+export { certificateFromDer } from './certificate.js';
+export { parseCertificates, loadCertificates } from './load.js';
 
 /** An X.509 certificate with the values .NET and API Management show, computed once. */
 export interface Certificate {
@@ -55,20 +60,6 @@ export interface LoadOptions {
   readonly password?: string | undefined;
 }
 
-/** Parses PEM (one or more blocks), base64 without markers, DER, or URL-escaped PEM. Synchronous; no PKCS#12. */
-export function parseCertificates(_data: Uint8Array | string, _options: LoadOptions): Certificate[] {
-  return todo('parseCertificates');
-}
-
-/** Everything parseCertificates takes, plus PKCS#12/PFX (Windows 3DES/SHA-1 and OpenSSL 3 AES/PBKDF2). */
-export async function loadCertificates(_data: Uint8Array | string, _options: LoadOptions): Promise<LoadedMaterial> {
-  return todo('loadCertificates');
-}
-
-/** One certificate from DER bytes (what `new X509Certificate2(byte[])` does). */
-export function certificateFromDer(_der: Uint8Array): Certificate {
-  return todo('certificateFromDer');
-}
 
 /** .NET's X509ChainStatusFlags names, as API Management users see them. */
 export type ChainStatusFlag =
