@@ -15,6 +15,8 @@ const todo = (what: string): never => {
 
 export { certificateFromDer } from './certificate.js';
 export { parseCertificates, loadCertificates } from './load.js';
+/** RFC 5280 path building and validation with backtracking across candidate issuers. */
+export { verifyChain, type ExtraChainOptions, type ChainProfile } from './chain.js';
 
 /** An X.509 certificate with the values .NET and API Management show, computed once. */
 export interface Certificate {
@@ -106,10 +108,6 @@ export interface ChainResult {
   readonly reasons: readonly string[];
 }
 
-/** RFC 5280 path building and validation with backtracking across candidate issuers. */
-export function verifyChain(_leaf: Certificate, _options: ChainOptions): ChainResult {
-  return todo('verifyChain');
-}
 
 /** A key pair and certificate, as written by the generator and the platform CA. */
 export interface IssuedCertificate {
