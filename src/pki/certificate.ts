@@ -34,7 +34,6 @@ function parseTime(buf: Uint8Array, t: Tlv): Date {
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw new DerError(`invalid time '${s}'`, false);
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
   if (date.getUTCDate() !== d) throw new DerError(`invalid date '${s}'`, false);
-  if (year < 100) date.setUTCFullYear(year);
   return date;
 }
 
@@ -227,6 +226,10 @@ export class ParsedCertificate implements Certificate {
 
   toString(): string {
     return this.toDotNetString(false);
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Certificate { ${this.subject} (issuer ${this.issuer}, thumbprint ${this.thumbprint}) }`;
   }
 }
 

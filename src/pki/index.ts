@@ -6,17 +6,17 @@
  * chain.ts (path building and validation), generate.ts (issuing), platform-ca.ts.
  */
 import type { KeyObject, X509Certificate } from 'node:crypto';
-import { GatehouseError } from '../core/errors.js';
 import './errors.js';
-
-const todo = (what: string): never => {
-  throw new GatehouseError('GH_INTERNAL', `pki: ${what} is not implemented yet`);
-};
 
 export { certificateFromDer } from './certificate.js';
 export { parseCertificates, loadCertificates } from './load.js';
 /** RFC 5280 path building and validation with backtracking across candidate issuers. */
 export { verifyChain, type ExtraChainOptions, type ChainProfile } from './chain.js';
+/** Gatehouse's local platform CA, made once under stateDir and reused. */
+export { openPlatformCa } from './platform-ca.js';
+export { generateCertificate, generateKey, type CertificateSpec, type GeneratedCertificate, type KeyAlgorithm } from './generate.js';
+export { writePkcs12 } from './pkcs12.js';
+export { PKI_CODES } from './errors.js';
 
 /** An X.509 certificate with the values .NET and API Management show, computed once. */
 export interface Certificate {
@@ -126,6 +126,3 @@ export interface PlatformCa {
   issueServerCertificate(hostNames: readonly string[]): Promise<IssuedCertificate>;
 }
 
-export async function openPlatformCa(_stateDir: string): Promise<PlatformCa> {
-  return todo('openPlatformCa');
-}
