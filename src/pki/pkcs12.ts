@@ -1,17 +1,17 @@
 /**
- * PKCS#12 / PFX read and write. Structure with @peculiar/asn1-pfx (and asn1-cms / asn1-pkcs8);
- * the crypto with node:crypto: RFC 7292 appendix B key derivation for the legacy
+ * PKCS#12 / PFX read and write. Reading maps the structure with @peculiar/asn1-pfx (and
+ * asn1-cms / asn1-pkcs8); writing encodes the few structures with the DER helpers (strict DER,
+ * attribute sets under our control). The crypto is node:crypto: RFC 7292 appendix B key derivation for the legacy
  * pbeWithSHAAnd3-KeyTripleDES-CBC and the HMAC key, PBES2 (PBKDF2 + AES-CBC / 3DES) for what
  * OpenSSL 3 writes.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, pbkdf2Sync, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { ContentInfo, EncryptedContent, EncryptedContentInfo, id_data, id_encryptedData } from '@peculiar/asn1-cms';
-import { AuthenticatedSafe, CertBag, MacData, PFX, PKCS12Attribute, SafeBag, SafeContents } from '@peculiar/asn1-pfx';
+import { EncryptedContentInfo, id_data, id_encryptedData } from '@peculiar/asn1-cms';
+import { AuthenticatedSafe, CertBag, PFX, PKCS12Attribute, SafeContents } from '@peculiar/asn1-pfx';
 import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
-import { DigestInfo } from '@peculiar/asn1-rsa';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
-import { children, content, integer, nullValue, octets, oid, readSmallInteger, readTlv, seq, slice, type Tlv } from './der.js';
+import { children, content, integer, nullValue, octets, oid, readSmallInteger, readTlv, seq, slice, tlv, type Tlv } from './der.js';
 import { decodeOid } from './dotnet-format.js';
 
 const OID = {
@@ -328,7 +328,7 @@ export function readPkcs12(data: Buffer, password: string): Pkcs12Contents {
 
 const ITERATIONS = 2048;
 
-function pbes2Encrypt(plain: Buffer, password: string): { alg: AlgorithmIdentifier; data: Buffer } {
+function pbes2Encrypt(plain: Buffer, password: string): { alg: Buffer; data: Buffer } {
   const salt = randomBytes(8);
   const iv = randomBytes(16);
   const key = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, ITERATIONS, 32, 'sha256');
@@ -338,79 +338,52 @@ function pbes2Encrypt(plain: Buffer, password: string): { alg: AlgorithmIdentifi
     seq(oid(OID.pbkdf2), seq(octets(salt), integer(ITERATIONS), seq(oid(OID.hmacSha256), nullValue()))),
     seq(oid(OID.aes256cbc), octets(iv)),
   );
-  return { alg: new AlgorithmIdentifier({ algorithm: OID.pbes2, parameters: ab(params) }), data };
+  return { alg: seq(oid(OID.pbes2), params), data };
 }
 
-function attrs(keyId: Buffer | undefined, friendlyName: string | undefined): PKCS12Attribute[] | undefined {
-  const out: PKCS12Attribute[] = [];
-  if (keyId) out.push(new PKCS12Attribute({ attrId: OID.localKeyId, attrValues: [AsnConvert.serialize(new OctetString(keyId))] }));
+function bagAttributes(keyId: Buffer | undefined, friendlyName: string | undefined): Buffer[] {
+  const out: Buffer[] = [];
   if (friendlyName !== undefined) {
     const bmp = Buffer.alloc(friendlyName.length * 2);
     for (let i = 0; i < friendlyName.length; i++) bmp.writeUInt16BE(friendlyName.charCodeAt(i), i * 2);
-    const len = bmp.length;
-    const header = len < 128 ? Buffer.from([0x1e, len]) : Buffer.from([0x1e, 0x82, len >> 8, len & 0xff]);
-    out.push(new PKCS12Attribute({ attrId: OID.friendlyName, attrValues: [new Uint8Array(Buffer.concat([header, bmp])).buffer] }));
+    out.push(seq(oid(OID.friendlyName), tlv(0x31, tlv(0x1e, bmp))));
   }
-  return out.length ? out : undefined;
+  if (keyId) out.push(seq(oid(OID.localKeyId), tlv(0x31, octets(keyId))));
+  return out.length ? [tlv(0x31, ...out)] : [];
 }
 
-const ab = (b: Buffer): ArrayBuffer => new Uint8Array(b).buffer;
+/** SafeBag ::= SEQUENCE { bagId, [0] EXPLICIT bagValue, bagAttributes SET OF OPTIONAL } */
+function safeBag(bagId: string, value: Buffer, attributes: Buffer[]): Buffer {
+  return seq(oid(bagId), tlv(0xa0, value), ...attributes);
+}
+
+/** ContentInfo ::= SEQUENCE { contentType, [0] EXPLICIT content } */
+function contentInfo(type: string, value: Buffer): Buffer {
+  return seq(oid(type), tlv(0xa0, value));
+}
 
 /** A PFX with the key (when given) and the certificates, the first certificate being the key's. */
 export function writePkcs12(certificates: readonly Buffer[], privateKey: KeyObject | undefined, password: string, friendlyName?: string): Buffer {
   const keyId = privateKey ? createHash('sha1').update(certificates[0]!).digest() : undefined;
-  const certBags = new SafeContents(
-    certificates.map((der, i) => {
-      const bag = new SafeBag({
-        bagId: OID.certBag,
-        bagValue: AsnConvert.serialize(new CertBag({ certId: OID.x509Certificate, certValue: AsnConvert.serialize(new OctetString(der)) })),
-      });
-      const a = i === 0 ? attrs(keyId, friendlyName) : undefined;
-      if (a) bag.bagAttributes = a;
-      return bag;
-    }),
+  const certBags = seq(
+    ...certificates.map((der, i) =>
+      safeBag(OID.certBag, seq(oid(OID.x509Certificate), tlv(0xa0, octets(der))), i === 0 ? bagAttributes(keyId, friendlyName) : []),
+    ),
   );
-  const encCerts = pbes2Encrypt(Buffer.from(AsnConvert.serialize(certBags)), password);
-  const contents: ContentInfo[] = [
-    new ContentInfo({
-      contentType: id_encryptedData,
-      content: ab(
-        seq(
-          integer(0),
-          Buffer.from(
-            AsnConvert.serialize(
-              new EncryptedContentInfo({
-                contentType: id_data,
-                contentEncryptionAlgorithm: encCerts.alg,
-                encryptedContent: new EncryptedContent({ value: new OctetString(encCerts.data) }),
-              }),
-            ),
-          ),
-        ),
-      ),
-    }),
-  ];
+  const encCerts = pbes2Encrypt(certBags, password);
+  // EncryptedData ::= SEQUENCE { version 0, EncryptedContentInfo { data, alg, [0] IMPLICIT OCTET STRING } }
+  const encryptedData = seq(integer(0), seq(oid(id_data), encCerts.alg, tlv(0x80, encCerts.data)));
+  const contents: Buffer[] = [contentInfo(id_encryptedData, encryptedData)];
   if (privateKey) {
     const pkcs8 = privateKey.export({ format: 'der', type: 'pkcs8' });
     const enc = pbes2Encrypt(pkcs8, password);
-    const epki = new EncryptedPrivateKeyInfo({ encryptionAlgorithm: enc.alg, encryptedData: new OctetString(enc.data) });
-    const keyBag = new SafeBag({ bagId: OID.shroudedKeyBag, bagValue: AsnConvert.serialize(epki) });
-    const a = attrs(keyId, friendlyName);
-    if (a) keyBag.bagAttributes = a;
-    contents.push(new ContentInfo({ contentType: id_data, content: AsnConvert.serialize(new OctetString(AsnConvert.serialize(new SafeContents([keyBag])))) }));
+    const epki = seq(enc.alg, octets(enc.data));
+    contents.push(contentInfo(id_data, octets(seq(safeBag(OID.shroudedKeyBag, epki, bagAttributes(keyId, friendlyName))))));
   }
-  const authSafe = Buffer.from(AsnConvert.serialize(new AuthenticatedSafe(contents)));
+  const authSafe = seq(...contents);
   const macSalt = randomBytes(8);
   const macKey = pkcs12Kdf(OID.sha256, bmpPassword(password), macSalt, 3, ITERATIONS, 32);
   const digest = createHmac('sha256', macKey).update(authSafe).digest();
-  const pfx = new PFX({
-    version: 3,
-    authSafe: new ContentInfo({ contentType: id_data, content: AsnConvert.serialize(new OctetString(authSafe)) }),
-    macData: new MacData({
-      mac: new DigestInfo({ digestAlgorithm: new AlgorithmIdentifier({ algorithm: OID.sha256, parameters: null }), digest: new OctetString(digest) }),
-      macSalt: new OctetString(macSalt),
-      iterations: ITERATIONS,
-    }),
-  });
-  return Buffer.from(AsnConvert.serialize(pfx));
+  const macData = seq(seq(seq(oid(OID.sha256), nullValue()), octets(digest)), octets(macSalt), integer(ITERATIONS));
+  return seq(integer(3), contentInfo(id_data, octets(authSafe)), macData);
 }

@@ -1,4 +1,5 @@
 /** Every command of the `gatehouse` CLI. Add a command by importing it here. */
 import type { Command } from '../command.js';
+import { certsCreateCommand } from './certs.js';
 
-export const commands: readonly Command[] = [];
+export const commands: readonly Command[] = [certsCreateCommand];
