@@ -1,0 +1,222 @@
+/**
+ * Backends: one target per (backendAddressPool, backendHttpSettings) pair that a rule uses, its
+ * members with their health, round-robin over the healthy ones, the health probes (custom and
+ * default, spec 5.3) and the keep-alive agents that carry requests to them (HTTP/1.1).
+ *
+ * Agents: node:http(s) Agents with keep-alive, one per settings. They give per-request control
+ * over raw header order and casing and TLS options (servername, trusted roots) with no extra
+ * dependency; the proxy keeps backend sockets warm across requests.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import tls from 'node:tls';
+import type { AddressBook, LocalEndpoint } from '../model/network.js';
+import type { BackendAddressPool, BackendHttpSettings, Probe } from '../model/applicationGateway.js';
+import { DEFAULT_PROBE } from '../model/applicationGateway.js';
+import type { Logger } from '../core/logger.js';
+
+export interface BackendMember {
+  /** The address as configured (ipAddress or fqdn). */
+  readonly address: string;
+  readonly port: number;
+  /** Where the edge actually connects (the address book's answer, or the address itself). */
+  readonly endpoint: LocalEndpoint;
+  healthy: boolean;
+  consecutiveFailures: number;
+  lastProbe?: { at: Date; status?: number; error?: string };
+}
+
+interface EffectiveProbe {
+  readonly name: string;
+  readonly protocol: 'Http' | 'Https';
+  readonly path: string;
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  readonly unhealthyThreshold: number;
+  readonly statusCodes: readonly (readonly [number, number])[];
+  readonly body: string;
+  readonly port: number;
+  readonly host: (m: BackendMember) => string;
+}
+
+export class BackendTarget {
+  readonly pool: BackendAddressPool;
+  readonly settings: BackendHttpSettings;
+  readonly members: BackendMember[];
+  readonly agent: http.Agent;
+  readonly secure: boolean;
+  private readonly trustedCa: string[] | undefined;
+  private readonly probe: EffectiveProbe;
+  private rr = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+  private readonly logger: Logger | undefined;
+
+  constructor(pool: BackendAddressPool, settings: BackendHttpSettings, probe: Probe | undefined, addressBook: AddressBook, trustedCa: string[] | undefined, logger?: Logger) {
+    this.pool = pool;
+    this.settings = settings;
+    this.secure = settings.protocol === 'Https';
+    this.trustedCa = trustedCa;
+    this.logger = logger;
+    this.members = pool.backendAddresses.map((a) => {
+      const address = (a.ipAddress ?? a.fqdn)!;
+      return { address, port: settings.port, endpoint: addressBook.lookup(address, settings.port) ?? { host: address, port: settings.port }, healthy: false, consecutiveFailures: 0 };
+    });
+    const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
+    this.agent = this.secure
+      ? new https.Agent({ ...agentOptions, ...(trustedCa ? { ca: trustedCa } : {}), rejectUnauthorized: settings.validateCertChainAndExpiry })
+      : new http.Agent(agentOptions);
+    const defaultHost = (m: BackendMember) => settings.hostName ?? (settings.pickHostNameFromBackendAddress ? m.address : '127.0.0.1');
+    this.probe = probe
+      ? {
+          name: probe.name,
+          protocol: probe.protocol,
+          path: probe.path,
+          intervalMs: probe.interval * 1000,
+          timeoutMs: probe.timeout * 1000,
+          unhealthyThreshold: probe.unhealthyThreshold,
+          statusCodes: probe.match.statusCodes,
+          body: probe.match.body,
+          port: probe.port ?? settings.port,
+          host: probe.host ? () => probe.host! : probe.pickHostNameFromBackendHttpSettings ? defaultHost : () => '127.0.0.1',
+        }
+      : {
+          name: '(default probe)',
+          protocol: settings.protocol,
+          path: '/',
+          intervalMs: DEFAULT_PROBE.interval * 1000,
+          timeoutMs: DEFAULT_PROBE.timeout * 1000,
+          unhealthyThreshold: DEFAULT_PROBE.unhealthyThreshold,
+          statusCodes: DEFAULT_PROBE.statusCodes,
+          body: '',
+          port: settings.port,
+          host: defaultHost,
+        };
+  }
+
+  get key(): string {
+    return `${this.pool.name}|${this.settings.name}`;
+  }
+
+  /** The next healthy member, round-robin; `except` skips one (the retry after a timeout). */
+  pick(except?: BackendMember): BackendMember | undefined {
+    const ms = this.members;
+    const n = ms.length;
+    for (let i = 0; i < n; i++) {
+      const m = ms[this.rr++ % n]!;
+      if (m.healthy && m !== except) return m;
+    }
+    return undefined;
+  }
+
+  /** Host header towards a member: settings.hostName, the member's address, or the client's Host. */
+  hostHeader(m: BackendMember, clientHost: string): string {
+    if (this.settings.hostName) return this.settings.hostName;
+    if (this.settings.pickHostNameFromBackendAddress) return m.address;
+    return clientHost;
+  }
+
+  /** Request options towards a member (TLS servername from the host, none for IP literals). */
+  requestOptions(m: BackendMember, host: string, method: string, path: string, headers: string[]): https.RequestOptions {
+    const o: https.RequestOptions = { host: m.endpoint.host, port: m.endpoint.port, method, path, headers, agent: this.agent, setHost: false };
+    if (this.secure) {
+      const name = (this.settings.sniName ?? host).replace(/:\d+$/, '');
+      if (name && !isIP(name)) o.servername = name;
+      if (!this.settings.validateSNI) o.checkServerIdentity = () => undefined;
+      else if (name) o.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
+    }
+    return o;
+  }
+
+  /** Probes every member once (in parallel) and schedules the next rounds. */
+  async start(): Promise<void> {
+    await Promise.all(this.members.map((m) => this.probeMember(m)));
+    for (const m of this.members) this.schedule(m);
+  }
+
+  private schedule(m: BackendMember): void {
+    if (this.closed) return;
+    const t = setTimeout(() => {
+      this.timers = this.timers.filter((x) => x !== t);
+      void this.probeMember(m).then(() => this.schedule(m));
+    }, this.probe.intervalMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** One probe; exposed for tests that do not want to wait for an interval. */
+  probeMember(m: BackendMember): Promise<void> {
+    const p = this.probe;
+    return new Promise<void>((resolve) => {
+      let done = false;
+      const finish = (ok: boolean, status?: number, error?: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        const was = m.healthy;
+        m.lastProbe = { at: new Date(), ...(status !== undefined ? { status } : {}), ...(error !== undefined ? { error } : {}) };
+        if (ok) {
+          m.consecutiveFailures = 0;
+          m.healthy = true;
+        } else {
+          m.consecutiveFailures++;
+          if (m.consecutiveFailures >= p.unhealthyThreshold) m.healthy = false;
+        }
+        if (was !== m.healthy && this.logger) this.logger.log({ level: m.healthy ? 'info' : 'warn', msg: `backend ${m.address}:${m.port} is ${m.healthy ? 'healthy' : 'unhealthy'}`, backendPoolName: this.pool.name, backendSettingName: this.settings.name, probe: p.name, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) });
+        resolve();
+      };
+      const host = p.host(m);
+      const endpoint = p.port === this.settings.port ? m.endpoint : { host: m.endpoint.host, port: p.port };
+      const secure = p.protocol === 'Https';
+      const opts: https.RequestOptions = {
+        host: endpoint.host,
+        port: endpoint.port,
+        method: 'GET',
+        path: p.path,
+        headers: { Host: host, 'User-Agent': 'ApplicationGatewayHealthProbe/1.0 (Gatehouse)', Connection: 'close' },
+        agent: false,
+        setHost: false,
+      };
+      if (secure) {
+        if (!isIP(host)) opts.servername = host;
+        if (this.trustedCa) opts.ca = this.trustedCa;
+        opts.rejectUnauthorized = this.settings.validateCertChainAndExpiry;
+        opts.checkServerIdentity = this.settings.validateSNI && !isIP(host) ? (_h, cert) => tls.checkServerIdentity(host, cert) : () => undefined;
+      }
+      const req = (secure ? https : http).request(opts, (res) => {
+        const status = res.statusCode ?? 0;
+        const statusOk = p.statusCodes.some(([lo, hi]) => status >= lo && status <= hi);
+        if (!p.body) {
+          res.resume();
+          res.on('end', () => finish(statusOk, status, statusOk ? undefined : `status ${status}`));
+          res.on('error', (e) => finish(false, status, e.message));
+          return;
+        }
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (body.length < 65536) body += d;
+        });
+        res.on('end', () => {
+          const ok = statusOk && body.includes(p.body);
+          finish(ok, status, ok ? undefined : statusOk ? 'body does not match' : `status ${status}`);
+        });
+        res.on('error', (e) => finish(false, status, e.message));
+      });
+      const timer = setTimeout(() => {
+        req.destroy(new Error(`probe timed out after ${p.timeoutMs} ms`));
+      }, p.timeoutMs);
+      timer.unref();
+      req.on('error', (e) => finish(false, undefined, e.message));
+      req.end();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * What the edge knows about one client connection. Computed at most once per connection (the
+ * client certificate's forwarded form, fingerprint, DNs and its verification per sslProfile), as
+ * design.md's performance notes ask; requests on a keep-alive connection only look them up.
+ */
+import { createHash } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
+import type { Certificate } from '../pki/index.js';
+import { certificateFromDer } from '../pki/index.js';
+import type { ClientCertVerdict, CompiledClientAuth } from './clientAuth.js';
+
+export interface PeerCertInfo {
+  readonly certificate: Certificate;
+  /** The chain the client sent after its leaf (not trusted, only candidates for path building). */
+  readonly sent: readonly Certificate[];
+  /** {var_client_certificate}: NGINX's $ssl_client_escaped_cert. */
+  readonly escapedPem: string;
+  /** SHA-1, 40 lowercase hex characters (NGINX $ssl_client_fingerprint). */
+  readonly fingerprint: string;
+  /** RFC 2253 style, most specific RDN first (NGINX $ssl_client_s_dn / _i_dn). */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly serial: string;
+  /** OpenSSL's ASN1_TIME_print form: `May 14 14:07:41 2026 GMT`. */
+  readonly startDate: string;
+  readonly endDate: string;
+}
+
+export const kConn = Symbol('gatehouse.edge.connection');
+
+export class ConnectionInfo {
+  readonly socket: Socket;
+  readonly tls: TLSSocket | undefined;
+  /** The declared frontend port (443, 53029), not the local one. */
+  readonly declaredPort: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localPort: number;
+  /** Name of the listener whose TLS settings made the handshake (SNI choice). */
+  readonly handshakeListener: string | undefined;
+  private peer: PeerCertInfo | null | undefined;
+  private verdicts: Map<CompiledClientAuth, ClientCertVerdict> | undefined;
+  private tlsInfo: { protocol: string; cipher: string } | undefined;
+
+  constructor(socket: Socket, declaredPort: number, tls?: TLSSocket, handshakeListener?: string) {
+    this.socket = socket;
+    this.tls = tls;
+    this.declaredPort = declaredPort;
+    const a = socket.remoteAddress ?? '';
+    this.remoteAddress = a.startsWith('::ffff:') ? a.slice(7) : a;
+    this.remotePort = socket.remotePort ?? 0;
+    this.localPort = socket.localPort ?? 0;
+    this.handshakeListener = handshakeListener;
+  }
+
+  /** The client's certificate, or null when it sent none (or the connection is not TLS). */
+  peerCertificate(): PeerCertInfo | null {
+    if (this.peer !== undefined) return this.peer;
+    this.peer = null;
+    const s = this.tls;
+    if (!s) return null;
+    // getPeerCertificate(true) first: calling getPeerX509Certificate() before it loses the chain
+    // the client sent (measured on Node 20). Once per connection; no session resumption is offered.
+    const detailed = s.getPeerCertificate(true) as DetailedPeerCertificate | PeerCertificate;
+    if (!detailed || !detailed.raw) return null;
+    const leafDer = detailed.raw;
+    let certificate: Certificate;
+    try {
+      certificate = certificateFromDer(leafDer);
+    } catch {
+      return null;
+    }
+    const sent: Certificate[] = [];
+    let c = (detailed as DetailedPeerCertificate).issuerCertificate;
+    const seen = new Set<string>([detailed.fingerprint256]);
+    for (let i = 0; c && i < 10; i++) {
+      if (seen.has(c.fingerprint256)) break;
+      seen.add(c.fingerprint256);
+      try {
+        sent.push(certificateFromDer(c.raw));
+      } catch {
+        break;
+      }
+      c = c.issuerCertificate;
+    }
+    const x = certificate.x509;
+    this.peer = {
+      certificate,
+      sent,
+      escapedPem: certificate.toEscapedPem(),
+      fingerprint: createHash('sha1').update(leafDer).digest('hex'),
+      subject: rfc2253(x.subject),
+      issuer: rfc2253(x.issuer),
+      serial: x.serialNumber.toUpperCase(),
+      startDate: x.validFrom,
+      endDate: x.validTo,
+    };
+    return this.peer;
+  }
+
+  /** The verdict of a profile's client authentication on this connection's certificate (cached). */
+  verdict(auth: CompiledClientAuth, at: Date): ClientCertVerdict | undefined {
+    const peer = this.peerCertificate();
+    if (!peer) return undefined;
+    let v = this.verdicts?.get(auth);
+    if (!v) {
+      v = auth.verify(peer.certificate, peer.sent, at);
+      (this.verdicts ??= new Map()).set(auth, v);
+    }
+    return v;
+  }
+
+  tlsDetails(): { protocol: string; cipher: string } {
+    if (this.tlsInfo) return this.tlsInfo;
+    const s = this.tls;
+    this.tlsInfo = s ? { protocol: s.getProtocol() ?? '', cipher: s.getCipher()?.name ?? '' } : { protocol: '', cipher: '' };
+    return this.tlsInfo;
+  }
+}
+
+/** Node prints `C=NL\nO=x\nCN=y` in certificate order; NGINX prints RFC 2253: `CN=y,O=x,C=NL`. */
+function rfc2253(nodeName: string): string {
+  return nodeName.split('\n').filter(Boolean).reverse().join(',');
+}

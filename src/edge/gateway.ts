@@ -1,0 +1,757 @@
+/**
+ * The Application Gateway runtime: frontend ports, listeners (TLS per listener chosen from the
+ * ClientHello's SNI, client certificates requested only by mTLS listeners), routing rules,
+ * rewrite sets, redirects, backends and the proxy.
+ *
+ * Everything is compiled once in `compileGateway` (secure contexts, host matchers, rule lists,
+ * rewrite templates, backend targets); the per-request path only looks things up.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import http2 from 'node:http2';
+import net from 'node:net';
+import tls from 'node:tls';
+import { constants as cryptoConstants } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { DiagnosticBag, DiagnosticsError } from '../core/diagnostics.js';
+import { GatehouseError, messageOf } from '../core/errors.js';
+import { HeaderMap } from '../core/headers.js';
+import type { Logger } from '../core/logger.js';
+import type { Clock } from '../core/clock.js';
+import { systemClock } from '../core/clock.js';
+import type { AddressBook } from '../model/network.js';
+import { emptyAddressBook } from '../model/network.js';
+import type { ApplicationGatewayModel, HttpListener, RedirectConfiguration, SslPolicy, SslProtocolName } from '../model/applicationGateway.js';
+import type { Certificate } from '../pki/index.js';
+import { parseCertificates } from '../pki/index.js';
+import { BackendTarget, type BackendMember } from './backends.js';
+import { CompiledClientAuth, loadTrustedClientCertificate, type TrustedChain } from './clientAuth.js';
+import { ConnectionInfo, kConn } from './connection.js';
+import { EDGE_CODES } from './errors.js';
+import { compileHostMatcher, hostOf, type HostMatcher } from './hosts.js';
+import { PAGES, SERVER_HEADER, rawPageResponse, type GatewayReason, type Page } from './pages.js';
+import { CompiledRewriteSet, type RewriteContext } from './rewrite.js';
+import { parseClientHello } from './tls/clientHello.js';
+
+export interface EdgeOptions {
+  /** Default 127.0.0.1. */
+  readonly bindAddress?: string;
+  /** Declared frontend port → local port (0 = any free port). Unmapped ports bind as declared. */
+  readonly portMap?: Map<number, number>;
+  /** Asked before connecting to a backend address (10.0.1.4:443 → 127.0.0.1:54321). */
+  readonly addressBook?: AddressBook;
+  /** Extra CAs trusted for HTTPS backends, as Azure trusts well-known CAs (Gatehouse's platform CA). */
+  readonly extraTrustedRoots?: readonly Certificate[];
+  /** Access-log records (one per request) and health changes go here. */
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** How long close() waits for in-flight requests before it cuts connections. Default 5000 ms. */
+  readonly drainTimeoutMs?: number;
+}
+
+export interface RunningListener {
+  readonly name: string;
+  readonly protocol: 'Http' | 'Https';
+  readonly hostNames: readonly string[];
+  readonly declaredPort: number;
+  readonly url: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly mtls: boolean;
+}
+
+export interface RunningEdge {
+  readonly listeners: readonly RunningListener[];
+  /** Stops listening, lets in-flight requests finish (bounded), closes every connection. */
+  close(): Promise<void>;
+  /** Health of every backend member, for `status` output and tests. */
+  health(): { pool: string; settings: string; address: string; port: number; healthy: boolean }[];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+type Route =
+  | { readonly kind: 'backend'; readonly target: BackendTarget; readonly rewrite: CompiledRewriteSet | undefined; readonly overridePrefix: string | undefined }
+  | { readonly kind: 'redirect'; readonly redirect: RedirectConfiguration; readonly rewrite: CompiledRewriteSet | undefined };
+
+interface CompiledPathRule {
+  readonly name: string;
+  readonly patterns: readonly { readonly prefix: string; readonly wildcard: boolean }[];
+  readonly route: Route;
+}
+
+interface CompiledRoutingRule {
+  readonly name: string;
+  readonly basic: Route | undefined;
+  readonly pathRules: readonly CompiledPathRule[];
+  readonly pathDefault: Route | undefined;
+}
+
+interface CompiledListener {
+  readonly model: HttpListener;
+  readonly matchHost: HostMatcher;
+  readonly rule: CompiledRoutingRule;
+  readonly clientAuth: CompiledClientAuth | undefined;
+  /** The TLS (+HTTP) server the handshake is handed to, for Https listeners. */
+  server?: https.Server | http2.Http2SecureServer;
+}
+
+interface PortGroup {
+  readonly declaredPort: number;
+  readonly protocol: 'Http' | 'Https';
+  /** In routing-rule priority order. */
+  readonly listeners: readonly CompiledListener[];
+  /** The listener whose certificate answers a ClientHello without (matching) SNI. */
+  readonly defaultTlsListener: CompiledListener | undefined;
+}
+
+interface CompiledGateway {
+  readonly model: ApplicationGatewayModel;
+  readonly groups: readonly PortGroup[];
+  readonly targets: readonly BackendTarget[];
+  readonly listenersByName: ReadonlyMap<string, CompiledListener>;
+}
+
+const TLS_VERSIONS: Record<SslProtocolName, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
+
+/** Compiles the model; throws DiagnosticsError with every problem found. Nothing listens yet. */
+export function compileGateway(model: ApplicationGatewayModel, options: EdgeOptions): CompiledGateway {
+  const bag = new DiagnosticBag();
+  const file = model.origin?.file;
+  const at = (path: string) => (file ? { file, path } : { path });
+  const addressBook = options.addressBook ?? emptyAddressBook;
+
+  // Trusted client CA chains (Azure's upload checks).
+  const chains = new Map<string, TrustedChain>();
+  for (const t of model.trustedClientCertificates) {
+    const c = loadTrustedClientCertificate(t, bag, file);
+    if (c) chains.set(t.name, c);
+  }
+  const clientAuths = new Map<string, CompiledClientAuth>();
+  for (const p of model.sslProfiles) {
+    if (!p.clientAuthConfiguration) continue;
+    const cs = p.trustedClientCertificates.map((n) => chains.get(n)).filter((c): c is TrustedChain => c !== undefined);
+    if (p.clientAuthConfiguration.verifyClientRevocation === 'OCSP') {
+      bag.error(EDGE_CODES.GH_EDGE_UNSUPPORTED, `sslProfile '${p.name}': verifyClientRevocation OCSP is not implemented yet; set it to None`, at(`properties.sslProfiles[${model.sslProfiles.indexOf(p)}].properties.clientAuthConfiguration.verifyClientRevocation`));
+    }
+    clientAuths.set(p.name, new CompiledClientAuth(p, p.clientAuthConfiguration, cs));
+  }
+
+  // Backend trusted roots.
+  const rootPems = new Map<string, string[]>();
+  for (const r of model.trustedRootCertificates) {
+    try {
+      rootPems.set(r.name, parseCertificates(r.data, { origin: r.path }).map((c) => c.toPem()));
+    } catch (e) {
+      bag.error(EDGE_CODES.GH_EDGE_TRUSTED_ROOT_CERTIFICATE, `trustedRootCertificate '${r.name}': ${messageOf(e)}`, at(r.path));
+    }
+  }
+  const extraPems = (options.extraTrustedRoots ?? []).map((c) => c.toPem());
+
+  const settingsByName = new Map(model.backendHttpSettingsCollection.map((s) => [s.name, s]));
+  const poolsByName = new Map(model.backendAddressPools.map((p) => [p.name, p]));
+  const probesByName = new Map(model.probes.map((p) => [p.name, p]));
+  const rewriteByName = new Map<string, CompiledRewriteSet>();
+  for (const s of model.rewriteRuleSets) {
+    const problems: string[] = [];
+    rewriteByName.set(s.name, new CompiledRewriteSet(s, problems));
+    for (const p of problems) bag.error('GH_AGW_INVALID_VALUE', `rewriteRuleSet '${s.name}': ${p}`, at(`properties.rewriteRuleSets[${model.rewriteRuleSets.indexOf(s)}]`));
+  }
+  const redirectsByName = new Map(model.redirectConfigurations.map((r) => [r.name, r]));
+  const targets = new Map<string, BackendTarget>();
+  const targetFor = (poolName: string | undefined, settingsName: string | undefined): BackendTarget | undefined => {
+    if (!poolName || !settingsName) return undefined;
+    const key = `${poolName}|${settingsName}`;
+    let t = targets.get(key);
+    if (!t) {
+      const pool = poolsByName.get(poolName);
+      const settings = settingsByName.get(settingsName);
+      if (!pool || !settings) return undefined;
+      const uploaded = settings.trustedRootCertificates.flatMap((n) => rootPems.get(n) ?? []);
+      const ca = uploaded.length || extraPems.length ? [...tls.rootCertificates, ...uploaded, ...extraPems] : undefined;
+      t = new BackendTarget(pool, settings, settings.probe ? probesByName.get(settings.probe) : undefined, addressBook, ca, options.logger);
+      targets.set(key, t);
+    }
+    return t;
+  };
+  const route = (pool: string | undefined, settings: string | undefined, redirect: string | undefined, rewrite: string | undefined, overridePrefix: string | undefined): Route | undefined => {
+    const rw = rewrite ? rewriteByName.get(rewrite) : undefined;
+    if (redirect) {
+      const r = redirectsByName.get(redirect);
+      return r ? { kind: 'redirect', redirect: r, rewrite: rw } : undefined;
+    }
+    const target = targetFor(pool, settings);
+    return target ? { kind: 'backend', target, rewrite: rw, overridePrefix } : undefined;
+  };
+
+  // Listeners, in routing-rule priority order.
+  const listeners: CompiledListener[] = [];
+  const listenersByName = new Map<string, CompiledListener>();
+  const secureContextCache = new Map<string, Buffer>();
+  for (const rule of model.requestRoutingRules) {
+    const l = model.httpListeners.find((x) => x.name === rule.httpListener);
+    if (!l) continue;
+    let compiledRule: CompiledRoutingRule;
+    if (rule.ruleType === 'PathBasedRouting') {
+      const map = model.urlPathMaps.find((m) => m.name === rule.urlPathMap);
+      compiledRule = {
+        name: rule.name,
+        basic: undefined,
+        pathRules: (map?.pathRules ?? []).flatMap((pr) => {
+          const r = route(pr.backendAddressPool ?? map?.defaultBackendAddressPool, pr.backendHttpSettings ?? map?.defaultBackendHttpSettings, pr.redirectConfiguration, pr.rewriteRuleSet, 'path-rule');
+          if (!r) return [];
+          return [{ name: pr.name, route: r, patterns: pr.paths.map((p) => (p.endsWith('*') ? { prefix: p.slice(0, -1).toLowerCase(), wildcard: true } : { prefix: p.toLowerCase(), wildcard: false })) }];
+        }),
+        pathDefault: map ? route(map.defaultBackendAddressPool, map.defaultBackendHttpSettings, map.defaultRedirectConfiguration, map.defaultRewriteRuleSet, undefined) : undefined,
+      };
+    } else {
+      compiledRule = { name: rule.name, basic: route(rule.backendAddressPool, rule.backendHttpSettings, rule.redirectConfiguration, rule.rewriteRuleSet, undefined), pathRules: [], pathDefault: undefined };
+    }
+    const profile = l.sslProfile ? model.sslProfiles.find((p) => p.name === l.sslProfile) : undefined;
+    const cl: CompiledListener = { model: l, matchHost: compileHostMatcher(l.hostNames), rule: compiledRule, clientAuth: profile ? clientAuths.get(profile.name) : undefined };
+    if (l.protocol === 'Https') {
+      const cert = model.sslCertificates.find((c) => c.name === l.sslCertificate);
+      const policy: SslPolicy = profile?.sslPolicy ?? model.sslPolicy;
+      if (!cert || cert.data === undefined) {
+        bag.error(EDGE_CODES.GH_EDGE_SSL_CERTIFICATE, `listener '${l.name}': sslCertificate '${l.sslCertificate ?? ''}' has no PFX data to serve`, at(`properties.httpListeners[${model.httpListeners.indexOf(l)}].properties.sslCertificate`));
+      } else {
+        let pfx = secureContextCache.get(cert.name);
+        if (!pfx) {
+          pfx = Buffer.from(cert.data, 'base64');
+          secureContextCache.set(cert.name, pfx);
+        }
+        const tlsOptions: tls.TlsOptions = {
+          pfx,
+          passphrase: cert.password?.reveal() ?? '',
+          minVersion: TLS_VERSIONS[policy.minProtocolVersion],
+          requestCert: cl.clientAuth !== undefined,
+          rejectUnauthorized: false,
+          ALPNProtocols: model.enableHttp2 ? ['h2', 'http/1.1'] : ['http/1.1'],
+          // Application Gateway offers no session resumption (spec 4.6); the client's chain is then always known.
+          secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
+        };
+        try {
+          tls.createSecureContext(tlsOptions);
+          cl.server = model.enableHttp2
+            ? http2.createSecureServer({ ...tlsOptions, allowHTTP1: true, settings: { maxHeaderListSize: 16384 } } as http2.SecureServerOptions)
+            : https.createServer({ ...tlsOptions, maxHeaderSize: 32768, requireHostHeader: false, keepAliveTimeout: 75_000, headersTimeout: 60_000, requestTimeout: 0 } as https.ServerOptions);
+        } catch (e) {
+          bag.error(EDGE_CODES.GH_EDGE_SSL_CERTIFICATE, `sslCertificate '${cert.name}' (used by listener '${l.name}'): ${/mac verify|bad decrypt|password/i.test(messageOf(e)) ? 'the PFX password is wrong' : messageOf(e)}`, at(cert.path));
+        }
+      }
+    }
+    listeners.push(cl);
+    listenersByName.set(l.name, cl);
+  }
+  if (bag.hasErrors) {
+    for (const t of targets.values()) t.close();
+    throw new DiagnosticsError(bag.items, `application gateway '${model.name}'`);
+  }
+
+  const byPort = new Map<number, CompiledListener[]>();
+  for (const l of listeners) byPort.set(l.model.port, [...(byPort.get(l.model.port) ?? []), l]);
+  const groups: PortGroup[] = [...byPort].map(([port, ls]) => ({
+    declaredPort: port,
+    protocol: ls[0]!.model.protocol,
+    listeners: ls,
+    defaultTlsListener: ls.find((l) => l.model.hostNames.length === 0 && l.server) ?? ls.find((l) => l.server),
+  }));
+  return { model, groups, targets: [...targets.values()], listenersByName };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'http2-settings']);
+const VALID_REQUEST_HEADER_NAME = /^[A-Za-z0-9-]+$/;
+
+export async function startApplicationGateway(model: ApplicationGatewayModel, options: EdgeOptions = {}): Promise<RunningEdge> {
+  const gw = compileGateway(model, options);
+  const bindAddress = options.bindAddress ?? '127.0.0.1';
+  const logger = options.logger;
+  const clock = options.clock ?? systemClock;
+  const sockets = new Set<net.Socket>();
+  const h2sessions = new Set<http2.Http2Session>();
+  const servers: net.Server[] = [];
+  const innerServers: (http.Server | https.Server | http2.Http2SecureServer)[] = [];
+  const tracePrefix = randomBytes(8).toString('hex');
+  let traceCounter = 0;
+  const instanceId = `appgw_${process.pid}`;
+
+  // --- per-request handling -------------------------------------------------------------------
+
+  const sendPage = (res: http.ServerResponse | http2.Http2ServerResponse, page: Page, extra?: string[]) => {
+    const date = clock.now().toUTCString();
+    if (res instanceof http.ServerResponse) {
+      const h = ['Server', SERVER_HEADER, 'Date', date, 'Content-Type', 'text/html', 'Content-Length', String(page.body.length), ...(extra ?? []), 'Connection', page.close ? 'close' : 'keep-alive'];
+      res.writeHead(page.status, page.statusText, h);
+      res.end(page.body);
+    } else {
+      const h: http2.OutgoingHttpHeaders = { server: SERVER_HEADER, date, 'content-type': 'text/html', 'content-length': page.body.length };
+      for (let i = 0; extra && i + 1 < extra.length; i += 2) h[extra[i]!.toLowerCase()] = extra[i + 1]!;
+      res.writeHead(page.status, h);
+      res.end(page.body);
+    }
+  };
+
+  const handle = (group: PortGroup, req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+    const started = performance.now();
+    const isH2 = req.httpVersionMajor === 2;
+    const conn: ConnectionInfo | undefined = isH2 ? ((req as http2.Http2ServerRequest).stream.session as unknown as Record<symbol, ConnectionInfo>)?.[kConn] : (req.socket as unknown as Record<symbol, ConnectionInfo>)[kConn];
+    if (!conn) {
+      res.destroy?.();
+      return;
+    }
+    const raw = req.rawHeaders;
+    // Request headers as the backend will get them: only names of letters, digits and hyphens
+    // (Azure discards the others), no hop-by-hop headers, no Host (set below).
+    const reqHeaders = new HeaderMap();
+    let hostCount = 0;
+    let hostValue: string | undefined;
+    let connectionTokens: string[] | undefined;
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const name = raw[i]!;
+      const lower = name.toLowerCase();
+      if (lower === 'host' || lower === ':authority') {
+        if (lower === 'host') hostCount++;
+        hostValue ??= raw[i + 1];
+        continue;
+      }
+      if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1]!.toLowerCase().split(',').map((s) => s.trim()));
+      if (HOP_BY_HOP.has(lower) || name.charCodeAt(0) === 58 /* ':' */ || !VALID_REQUEST_HEADER_NAME.test(name)) continue;
+      reqHeaders.append(name, raw[i + 1]!);
+    }
+    if (connectionTokens) for (const t of connectionTokens) if (t && t !== 'close' && t !== 'keep-alive' && t !== 'host') reqHeaders.delete(t);
+    const method = req.method ?? 'GET';
+    const requestUri = req.url ?? '/';
+    const record: Record<string, unknown> | undefined = logger ? { clientIP: conn.remoteAddress, clientPort: conn.remotePort, httpMethod: method, originalRequestUriWithArgs: requestUri, requestUri, userAgent: reqHeaders.get('user-agent') ?? '', httpVersion: `HTTP/${req.httpVersion === '2.0' ? '2.0' : req.httpVersion}`, originalHost: hostValue ?? '', host: hostValue ?? '' } : undefined;
+    const transactionId = tracePrefix + (++traceCounter).toString(16).padStart(16, '0');
+    const finishLog = (status: number, reason: GatewayReason | undefined, more?: Record<string, unknown>) => {
+      if (!logger || !record) return;
+      const tls = conn.tlsDetails();
+      const peer = conn.tls ? conn.peerCertificate() : null;
+      logger.log({
+        level: 'info',
+        msg: 'access',
+        category: 'ApplicationGatewayAccessLog',
+        instanceId,
+        ...record,
+        httpStatus: status,
+        timeTaken: Math.round(performance.now() - started) / 1000,
+        receivedBytes: conn.socket.bytesRead,
+        sentBytes: conn.socket.bytesWritten,
+        transactionId,
+        sslEnabled: conn.tls ? 'on' : 'off',
+        sslCipher: tls.cipher,
+        sslProtocol: tls.protocol,
+        sslClientVerify: 'NONE',
+        sslClientCertificateFingerprint: peer?.fingerprint ?? '',
+        sslClientCertificateIssuerName: peer?.issuer ?? '',
+        serverRouted: '',
+        serverStatus: '',
+        serverResponseLatency: '',
+        WAFEvaluationTime: '0',
+        WAFMode: '-',
+        ...(more ?? {}),
+        ...(reason ? { reason } : {}),
+      });
+    };
+    const answer = (page: Page, reason: GatewayReason, more?: Record<string, unknown>, extra?: string[]) => {
+      sendPage(res, page, extra);
+      finishLog(page.status, reason, more);
+    };
+
+    if (hostCount > 1 || (!hostValue && !isH2 && req.httpVersion === '1.1')) return answer(PAGES.badRequest, 'bad_request', { error_info: hostCount > 1 ? 'ERRORINFO_DUPLICATE_HOST' : 'ERRORINFO_NO_HOST' });
+    const host = hostOf(hostValue);
+    let listener: CompiledListener | undefined;
+    for (const l of group.listeners) {
+      if (l.matchHost(host)) {
+        listener = l;
+        break;
+      }
+    }
+    if (!listener) return answer(PAGES.notFound, 'no_listener_for_host');
+    if (record) {
+      record.listenerName = listener.model.name;
+      record.ruleName = listener.rule.name;
+    }
+
+    // mTLS (spec 1.2, 1.6): Strict answers 400 after the handshake; Passthrough forwards.
+    let verification = '';
+    let sslClientVerify = 'NONE';
+    const auth = listener.clientAuth;
+    if (auth) {
+      const verdict = conn.verdict(auth, clock.now());
+      if (auth.strict) {
+        if (!verdict) return answer(PAGES.noClientCert, 'no_client_cert', { sslClientVerify: 'NONE' });
+        if (!verdict.ok) return answer(PAGES.certError, verdict.reason, { sslClientVerify: verdict.sslClientVerify });
+        verification = 'SUCCESS';
+        sslClientVerify = 'SUCCESS';
+      } else {
+        verification = conn.peerCertificate() ? 'PASSTHROUGH' : 'NONE';
+        sslClientVerify = verdict ? verdict.sslClientVerify : 'NONE';
+      }
+    }
+
+    // Routing: path-based rules match the original path, case-insensitively, first match wins.
+    const q = requestUri.indexOf('?');
+    const uriPath = q >= 0 ? requestUri.slice(0, q) : requestUri;
+    const queryString = q >= 0 ? requestUri.slice(q + 1) : '';
+    const rule = listener.rule;
+    let matched: { route: Route; prefix: string | undefined } | undefined = selectRoute(rule, uriPath);
+    if (!matched) return answer(PAGES.notFound, 'no_listener_for_host', { sslClientVerify });
+
+    // Headers Application Gateway adds (spec 5.6), before rewrites so that rewrites can change them.
+    const scheme = conn.tls ? 'https' : 'http';
+    const clientAddr = `${conn.remoteAddress}:${conn.remotePort}`;
+    const xff = reqHeaders.getAll('x-forwarded-for');
+    reqHeaders.set('X-Forwarded-For', xff && xff.length ? `${xff.join(', ')}, ${clientAddr}` : clientAddr);
+    reqHeaders.set('X-Forwarded-Proto', scheme);
+    reqHeaders.set('X-Forwarded-Port', String(group.declaredPort));
+    reqHeaders.set('X-Original-URL', requestUri);
+    reqHeaders.set('X-AppGW-Trace-Id', transactionId);
+
+    const ctx: RewriteContext = {
+      conn,
+      method,
+      httpVersion: isH2 ? 'HTTP/2.0' : `HTTP/${req.httpVersion}`,
+      scheme,
+      host,
+      requestUri,
+      uriPath,
+      queryString,
+      reqHeaders,
+      clientCertificateVerification: verification,
+      receivedBytes: 0,
+    };
+    let path = uriPath;
+    let query = queryString;
+    const rewrite = matched.route.rewrite;
+    if (rewrite) {
+      let url;
+      try {
+        url = rewrite.applyRequest(ctx);
+      } catch {
+        return answer(PAGES.internalError, 'rewrite_error', { sslClientVerify });
+      }
+      if (url) {
+        if (url.path !== undefined) path = url.path.startsWith('/') ? url.path : `/${url.path}`;
+        if (url.query !== undefined) query = url.query;
+        if (url.reroute && rule.pathRules.length) {
+          const again = selectRoute(rule, path);
+          if (!again) return answer(PAGES.notFound, 'no_listener_for_host', { sslClientVerify });
+          matched = again;
+        }
+      }
+    }
+    // X-Original-Host cannot be rewritten: the gateway creates it (spec 3.8).
+    reqHeaders.set('X-Original-Host', hostValue ?? '');
+    const finalUri = query ? `${path}?${query}` : path;
+    if (record) {
+      record.requestUri = finalUri;
+      record.sslClientVerify = sslClientVerify;
+    }
+
+    const r = matched.route;
+    if (r.kind === 'redirect') {
+      const location = redirectLocation(r.redirect, gw.listenersByName, host, path, query, scheme);
+      const status = { Permanent: 301, Found: 302, SeeOther: 303, Temporary: 307 }[r.redirect.redirectType];
+      const text = ({ 301: 'Moved Permanently', 302: 'Found', 303: 'See Other', 307: 'Temporary Redirect' } as Record<number, string>)[status] ?? 'Found';
+      const page: Page = { status, statusText: text, body: Buffer.alloc(0), close: false };
+      return answer(page, 'redirect', { sslClientVerify }, ['Location', location]);
+    }
+
+    const target = r.target;
+    const member = target.pick();
+    if (!member) return answer(PAGES.badGateway, 'backend_unhealthy', { sslClientVerify, backendPoolName: target.pool.name, backendSettingName: target.settings.name });
+    const backendPath = applyPathOverride(target.settings.path, path, matched.prefix) + (query ? `?${query}` : '');
+    const hostHeader = target.hostHeader(member, hostValue ?? host);
+    const outHeaders = ['Host', hostHeader, ...reqHeaders.toRaw()];
+    const hasBody = !isH2
+      ? (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined
+      : !(req as http2.Http2ServerRequest).stream.endAfterHeaders;
+    if (record) {
+      record.backendPoolName = target.pool.name;
+      record.backendSettingName = target.settings.name;
+    }
+    forward(req, res, target, member, hostHeader, method, backendPath, outHeaders, hasBody, rewrite, ctx, isH2, (status, reason, more) => finishLog(status, reason, { sslClientVerify, ...more }));
+  };
+
+  const forward = (
+    req: Readable,
+    res: http.ServerResponse | http2.Http2ServerResponse,
+    target: BackendTarget,
+    first: BackendMember,
+    hostHeader: string,
+    method: string,
+    path: string,
+    headers: string[],
+    hasBody: boolean,
+    rewrite: CompiledRewriteSet | undefined,
+    ctx: RewriteContext,
+    isH2: boolean,
+    done: (status: number, reason: GatewayReason | undefined, more: Record<string, unknown>) => void,
+  ): void => {
+    const timeoutMs = target.settings.requestTimeout * 1000;
+    let attempt = 0;
+    let clientGone = false;
+    const sentAt = performance.now();
+    const send = (member: BackendMember) => {
+      attempt++;
+      const opts = target.requestOptions(member, hostHeader, method, path, headers);
+      const upstream = (target.secure ? https : http).request(opts);
+      let responded = false;
+      const timer = setTimeout(() => {
+        if (responded) return;
+        upstream.destroy(new Error('backend timeout'));
+        // v2: one more try on another member; then 504 (spec 5.5). Only bodiless requests are replayable.
+        const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
+        if (next && !clientGone) send(next);
+        else if (!res.headersSent) {
+          sendPage(res, PAGES.gatewayTimeout);
+          done(504, 'backend_timeout', { serverRouted: `${member.address}:${member.port}` });
+        }
+      }, timeoutMs);
+      upstream.on('error', (e) => {
+        clearTimeout(timer);
+        if (responded || e.message === 'backend timeout') {
+          if (responded) res.destroy?.();
+          return;
+        }
+        if (!res.headersSent && !clientGone) {
+          sendPage(res, PAGES.badGateway);
+          done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+        }
+      });
+      upstream.on('response', (up) => {
+        responded = true;
+        clearTimeout(timer);
+        const status = up.statusCode ?? 502;
+        const rawRes = up.rawHeaders;
+        let out: string[];
+        if (rewrite?.hasResponseActions) {
+          const h = new HeaderMap();
+          for (let i = 0; i + 1 < rawRes.length; i += 2) if (!HOP_BY_HOP.has(rawRes[i]!.toLowerCase())) h.append(rawRes[i]!, rawRes[i + 1]!);
+          ctx.resHeaders = h;
+          ctx.status = status;
+          rewrite.applyResponse(ctx);
+          out = h.toRaw();
+        } else {
+          out = [];
+          for (let i = 0; i + 1 < rawRes.length; i += 2) if (!HOP_BY_HOP.has(rawRes[i]!.toLowerCase())) out.push(rawRes[i]!, rawRes[i + 1]!);
+        }
+        if (res instanceof http.ServerResponse) res.writeHead(status, up.statusMessage, out);
+        else {
+          const h: http2.OutgoingHttpHeaders = {};
+          for (let i = 0; i + 1 < out.length; i += 2) {
+            const n = out[i]!.toLowerCase();
+            const prev = h[n];
+            h[n] = prev === undefined ? out[i + 1]! : Array.isArray(prev) ? [...prev, out[i + 1]!] : [String(prev), out[i + 1]!];
+          }
+          res.writeHead(status, h);
+        }
+        up.pipe(res as NodeJS.WritableStream);
+        up.on('error', () => res.destroy?.());
+        const latency = Math.round(performance.now() - sentAt) / 1000;
+        res.on('finish', () => done(status, undefined, { serverRouted: `${member.address}:${member.port}`, serverStatus: String(status), serverResponseLatency: latency }));
+      });
+      if (hasBody && attempt === 1) req.pipe(upstream);
+      else upstream.end();
+    };
+    res.on('close', () => {
+      clientGone = true;
+    });
+    void isH2;
+    send(first);
+  };
+
+  // --- connections ----------------------------------------------------------------------------
+
+  const plainHttpServer = (group: PortGroup, toHttpsPort: boolean): http.Server => {
+    const s = http.createServer({ maxHeaderSize: 32768, requireHostHeader: false, keepAliveTimeout: 75_000, headersTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+      if (toHttpsPort) {
+        req.resume();
+        sendPage(res, PAGES.plainHttpToHttps);
+        const conn = (req.socket as unknown as Record<symbol, ConnectionInfo>)[kConn];
+        if (logger) logger.log({ level: 'info', msg: 'access', category: 'ApplicationGatewayAccessLog', instanceId, clientIP: conn?.remoteAddress, httpMethod: req.method, requestUri: req.url, httpStatus: 400, reason: 'plain_http_to_https_port' });
+        return;
+      }
+      handle(group, req, res);
+    });
+    s.on('clientError', (err, socket) => onClientError(err, socket as net.Socket));
+    innerServers.push(s);
+    return s;
+  };
+
+  const onClientError = (err: Error & { code?: string }, socket: net.Socket | tls.TLSSocket) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    // RFC 9112: a request we cannot parse safely (whitespace before the colon, obs-fold, CL+TE …) gets 400 and the connection closes.
+    socket.end(rawPageResponse(PAGES.badRequest, clock.now()));
+    if (logger) logger.log({ level: 'info', msg: 'access', category: 'ApplicationGatewayAccessLog', instanceId, clientIP: socket.remoteAddress, httpStatus: 400, reason: 'bad_request', error_info: err.code ?? err.message });
+  };
+
+  const setupTlsServer = (group: PortGroup, l: CompiledListener) => {
+    const s = l.server!;
+    innerServers.push(s);
+    s.on('secureConnection', (tlsSocket: tls.TLSSocket) => {
+      const rawSocket = (tlsSocket as unknown as { _parent?: net.Socket })._parent ?? tlsSocket;
+      (tlsSocket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(rawSocket, group.declaredPort, tlsSocket, l.model.name);
+    });
+    s.on('tlsClientError', (_e: Error, socket: tls.TLSSocket) => socket.destroy());
+    if (s instanceof https.Server) {
+      s.on('request', (req, res) => handle(group, req, res));
+      s.on('clientError', (err, socket) => onClientError(err, socket as net.Socket));
+    } else {
+      s.on('session', (session: http2.ServerHttp2Session) => {
+        h2sessions.add(session);
+        session.on('close', () => h2sessions.delete(session));
+        const tlsSocket = session.socket as unknown as Record<symbol, ConnectionInfo>;
+        (session as unknown as Record<symbol, ConnectionInfo | undefined>)[kConn] = tlsSocket[kConn];
+      });
+      s.on('request', (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+        if (req.httpVersionMajor === 2) handle(group, req, res);
+        else handle(group, req as unknown as http.IncomingMessage, res as unknown as http.ServerResponse);
+      });
+      // HTTP/1.1 on an h2-enabled listener: the http2 server parses it with Node's HTTP/1 parser.
+      (s as unknown as http.Server).on('clientError', (err: Error, socket: net.Socket) => onClientError(err, socket));
+    }
+  };
+
+  const onRawConnection = (group: PortGroup, socket: net.Socket, plain: http.Server) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    if (group.protocol === 'Http') {
+      (socket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(socket, group.declaredPort);
+      plain.emit('connection', socket);
+      return;
+    }
+    let buf: Buffer = Buffer.alloc(0);
+    const timer = setTimeout(() => socket.destroy(), 10_000);
+    const onData = (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      const hello = parseClientHello(buf);
+      if (hello.kind === 'need-more') return;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      socket.pause();
+      socket.unshift(buf);
+      if (hello.kind === 'not-tls') {
+        (socket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(socket, group.declaredPort);
+        plain.emit('connection', socket);
+        return;
+      }
+      if (hello.kind === 'malformed') {
+        socket.destroy();
+        return;
+      }
+      let chosen: CompiledListener | undefined;
+      const sni = hello.serverName;
+      if (sni) {
+        for (const l of group.listeners) {
+          if (l.server && l.model.hostNames.length && l.matchHost(sni)) {
+            chosen = l;
+            break;
+          }
+        }
+      }
+      chosen ??= group.defaultTlsListener;
+      if (!chosen?.server) {
+        socket.destroy();
+        return;
+      }
+      chosen.server.emit('connection', socket);
+    };
+    socket.on('data', onData);
+  };
+
+  // --- start ----------------------------------------------------------------------------------
+
+  const running: RunningListener[] = [];
+  try {
+    const bind = async (group: PortGroup) => {
+      const plain = plainHttpServer(group, group.protocol === 'Https');
+      for (const l of group.listeners) if (l.server) setupTlsServer(group, l);
+      const server = net.createServer({ noDelay: true }, (socket) => onRawConnection(group, socket, plain));
+      servers.push(server);
+      const localPort = options.portMap?.get(group.declaredPort) ?? group.declaredPort;
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (e: NodeJS.ErrnoException) => {
+          if (e.code === 'EADDRINUSE') reject(new GatehouseError('GH_PORT_IN_USE', `port ${localPort} on ${bindAddress} (frontend port ${group.declaredPort}) is in use; map it elsewhere with --port-map ${group.declaredPort}=PORT`, { cause: e }));
+          else if (e.code === 'EACCES') reject(new GatehouseError('GH_PORT_PRIVILEGED', `port ${localPort} on ${bindAddress} needs privileges; map it with --port-map ${group.declaredPort}=PORT`, { cause: e }));
+          else reject(new GatehouseError(EDGE_CODES.GH_EDGE_BIND, `cannot listen on ${bindAddress}:${localPort}: ${e.message}`, { cause: e }));
+        });
+        server.listen(localPort, bindAddress, () => resolve());
+      });
+      const addr = server.address() as net.AddressInfo;
+      for (const l of group.listeners) {
+        const scheme = l.model.protocol === 'Https' ? 'https' : 'http';
+        const h = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+        running.push({ name: l.model.name, protocol: l.model.protocol, hostNames: l.model.hostNames, declaredPort: group.declaredPort, url: `${scheme}://${h}:${addr.port}/`, localAddress: addr.address, localPort: addr.port, mtls: l.clientAuth !== undefined });
+      }
+    };
+    await Promise.all([...gw.groups.map(bind), ...gw.targets.map((t) => t.start())]);
+  } catch (e) {
+    for (const t of gw.targets) t.close();
+    await Promise.all(servers.map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
+    throw e;
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    listeners: running,
+    health: () => gw.targets.flatMap((t) => t.members.map((m) => ({ pool: t.pool.name, settings: t.settings.name, address: m.address, port: m.port, healthy: m.healthy }))),
+    close() {
+      closing ??= (async () => {
+        for (const t of gw.targets) t.close();
+        const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+        for (const s of innerServers) (s as http.Server).closeIdleConnections?.();
+        for (const s of h2sessions) s.close();
+        const deadline = Date.now() + (options.drainTimeoutMs ?? 5000);
+        while (sockets.size > 0 && Date.now() < deadline) {
+          for (const s of innerServers) (s as http.Server).closeIdleConnections?.();
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        for (const s of sockets) s.destroy();
+        await closed;
+      })();
+      return closing;
+    },
+  };
+}
+
+function selectRoute(rule: CompiledRoutingRule, path: string): { route: Route; prefix: string | undefined } | undefined {
+  if (rule.basic) return { route: rule.basic, prefix: undefined };
+  const lower = path.toLowerCase();
+  for (const pr of rule.pathRules) {
+    for (const p of pr.patterns) {
+      if (p.wildcard ? lower.startsWith(p.prefix) : lower === p.prefix) return { route: pr.route, prefix: p.prefix };
+    }
+  }
+  return rule.pathDefault ? { route: rule.pathDefault, prefix: undefined } : undefined;
+}
+
+/** backendHttpSettings.path (spec 5.2 table): the matched prefix (or the leading '/') is replaced. */
+function applyPathOverride(override: string | undefined, path: string, prefix: string | undefined): string {
+  if (override === undefined || override === '') return path;
+  let rest = prefix !== undefined ? path.slice(prefix.length) : path;
+  if (rest.startsWith('/')) rest = rest.slice(1);
+  return (override.endsWith('/') ? override : `${override}/`) + rest;
+}
+
+function redirectLocation(r: RedirectConfiguration, listeners: ReadonlyMap<string, CompiledListener>, host: string, path: string, query: string, scheme: string): string {
+  if (r.targetUrl !== undefined) {
+    let url = r.targetUrl;
+    if (r.includeQueryString && query) url += (url.includes('?') ? '&' : '?') + query;
+    return url;
+  }
+  const target = r.targetListener ? listeners.get(r.targetListener)?.model : undefined;
+  const s = target ? (target.protocol === 'Https' ? 'https' : 'http') : scheme;
+  const h = target && target.hostNames.length === 1 && !/[*?]/.test(target.hostNames[0]!) ? target.hostNames[0]! : host;
+  const port = target?.port;
+  const portPart = port && !((s === 'https' && port === 443) || (s === 'http' && port === 80)) ? `:${port}` : '';
+  return `${s}://${h}${portPart}${r.includePath ? path : '/'}${r.includeQueryString && query ? `?${query}` : ''}`;
+}
