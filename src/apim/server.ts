@@ -1,0 +1,232 @@
+/**
+ * The API Management gateway on the wire: an HTTPS server for `<name>.azure-api.net` (and custom
+ * Proxy host names) that asks for a client certificate when a host name negotiates one, never
+ * rejects at the TLS level (the policy decides), buffers the request, runs the gateway and writes
+ * the answer.
+ */
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { systemClock, type Clock } from '../core/clock.js';
+import { readSource } from '../core/datasource.js';
+import { DiagnosticsError } from '../core/diagnostics.js';
+import { GatehouseError, messageOf } from '../core/errors.js';
+import { HeaderMap } from '../core/headers.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { defaultGatewayHostName, proxyHostNames, type ApiManagementModel } from '../model/apiManagement.js';
+import type { AddressBook } from '../model/network.js';
+import { certificateFromDer, loadCertificates, type Certificate, type PlatformCa } from '../pki/index.js';
+import type { RateLimitStore } from '../policy/runtime.js';
+import { NodeBackendClient } from './backend-client.js';
+import { ApimCodes } from './errors.js';
+import { ApimGateway, type ApimAnswer } from './gateway.js';
+import { MemoryRateLimitStore } from './rate-limit-store.js';
+
+export interface ApimOptions {
+  /** Where None/External services listen (default 127.0.0.1). */
+  readonly bindAddress?: string;
+  /** Declared port → local port (443 → 8443); not applied to Internal services. */
+  readonly portMap?: Map<number, number>;
+  /** The port of an Internal service (0: any free port). */
+  readonly internalPort?: number;
+  /** Issues the TLS certificate for <name>.azure-api.net. */
+  readonly platformCa?: PlatformCa;
+  /** An explicit TLS certificate and key (PEM) for the gateway host names, instead of the platform CA. */
+  readonly tls?: { readonly cert: string; readonly key: string };
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Maps Azure names of backends to local sockets. */
+  readonly addressBook?: AddressBook;
+  /** Extra roots a backend's certificate may chain to (backends with validateCertificateChain). */
+  readonly backendTrustedRootsPem?: readonly string[];
+  /** Counters for rate-limit policies (default: in memory, per instance). */
+  readonly rateLimits?: RateLimitStore;
+  /** Largest request body buffered (default 16 MiB); larger requests get 413. */
+  readonly maxBodyBytes?: number;
+}
+
+export interface RunningApim {
+  readonly name: string;
+  readonly hostNames: string[];
+  /** The gateway URL as Azure names it, with the local port: https://apim.azure-api.net:8443 */
+  readonly url: string;
+  readonly localAddress: string;
+  readonly localPort: number;
+  close(): Promise<void>;
+}
+
+/** Headers whose several values go on separate lines (set-header-policy.md); others are joined with ','. */
+const MULTI_LINE = new Set(['user-agent', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie', 'warning', 'date', 'expires', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'retry-after']);
+const NOT_WRITTEN = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
+
+export async function startApiManagement(model: ApiManagementModel, options: ApimOptions = {}): Promise<RunningApim> {
+  const logger = options.logger ?? silentLogger;
+  const clock = options.clock ?? systemClock;
+  const backendClient = new NodeBackendClient({
+    ...(options.addressBook ? { addressBook: options.addressBook } : {}),
+    ...(options.backendTrustedRootsPem ? { trustedRootsPem: options.backendTrustedRootsPem } : {}),
+  });
+  const { gateway, diagnostics } = await ApimGateway.load(model, { backendClient, rateLimits: options.rateLimits ?? new MemoryRateLimitStore(), clock, logger });
+  for (const d of diagnostics) if (d.severity === 'warning') logger.log({ level: 'warn', msg: 'policy warning', code: d.code, message: d.message, file: d.file, line: d.line, column: d.column });
+  if (!gateway) {
+    backendClient.close();
+    throw new DiagnosticsError(diagnostics, `API Management service '${model.name}'`);
+  }
+  const hostNames = proxyHostNames(model);
+  const defaultHost = defaultGatewayHostName(model.name);
+
+  // TLS: the platform CA (or an explicit certificate) for the default and BuiltIn host names; custom certificates by SNI.
+  let cert: string;
+  let key: string;
+  if (options.tls) ({ cert, key } = options.tls);
+  else if (options.platformCa) {
+    const builtIn = hostNames.filter((h) => !model.hostnameConfigurations.some((c) => c.hostName.toLowerCase() === h && c.certificate));
+    const issued = await options.platformCa.issueServerCertificate(builtIn.length ? builtIn : [defaultHost]);
+    cert = issued.certificate.toPem() + issued.chain.map((c) => c.toPem()).join('');
+    key = issued.privateKeyPem;
+  } else {
+    backendClient.close();
+    throw new GatehouseError(ApimCodes.GH_APIM_TLS, `API Management service '${model.name}' needs a TLS certificate: pass a platform CA or { tls: { cert, key } }`);
+  }
+  const requestCert = model.hostnameConfigurations.some((h) => h.type === 'Proxy' && h.negotiateClientCertificate);
+  const server = https.createServer({ cert, key, requestCert, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+  for (const h of model.hostnameConfigurations) {
+    if (h.type !== 'Proxy' || !h.certificate) continue;
+    try {
+      const m = await loadCertificates(await readSource(h.certificate.data), { origin: `${model.name} hostnameConfigurations ${h.hostName}`, password: h.certificate.password?.reveal() });
+      if (!m.privateKeyPem) throw new GatehouseError('GH_PKI_NO_PRIVATE_KEY', `the certificate for ${h.hostName} has no private key`);
+      server.addContext(h.hostName, { cert: m.certificates.map((c) => c.toPem()).join(''), key: m.privateKeyPem });
+    } catch (e) {
+      backendClient.close();
+      throw new GatehouseError(ApimCodes.GH_APIM_CERTIFICATE, `${model.name}: custom host name ${h.hostName}: ${messageOf(e)}`, { cause: e });
+    }
+  }
+
+  const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const peerCerts = new WeakMap<TLSSocket, Certificate | null>();
+  const certOf = (socket: TLSSocket): Certificate | undefined => {
+    let c = peerCerts.get(socket);
+    if (c === undefined) {
+      c = null;
+      try {
+        const x = socket.getPeerX509Certificate?.();
+        if (x) c = certificateFromDer(x.raw);
+      } catch (e) {
+        logger.log({ level: 'warn', msg: 'client certificate unreadable', error: messageOf(e) });
+      }
+      peerCerts.set(socket, c);
+    }
+    return c ?? undefined;
+  };
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket as TLSSocket;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBody) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (tooLarge) {
+        writeAnswer(res, req.method ?? 'GET', { statusCode: 413, statusReason: 'Payload Too Large', headers: new HeaderMap([['Content-Type', 'application/json']]), body: { bytes: Buffer.from('{ "statusCode": 413, "message": "Request entity too large" }') } }, []);
+        return;
+      }
+      const hostHeader = req.headers.host ?? defaultHost;
+      const hm = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
+      const started = performance.now();
+      gateway
+        .handle({
+          method: (req.method ?? 'GET').toUpperCase(),
+          target: req.url ?? '/',
+          host: hm ? hm[1]!.replace(/^\[|\]$/g, '') : hostHeader,
+          port: hm?.[2] ? Number(hm[2]) : 443,
+          headers: HeaderMap.fromRaw(req.rawHeaders),
+          body: chunks.length ? Buffer.concat(chunks) : undefined,
+          ipAddress: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+          certificate: certOf(socket),
+        })
+        .then((answer: ApimAnswer) => {
+          writeAnswer(res, req.method ?? 'GET', answer.response, answer.extraHeaders);
+          logger.log({
+            level: 'info',
+            msg: 'request',
+            method: req.method,
+            path: req.url,
+            status: answer.response.statusCode,
+            ...(answer.logReason ? { reason: answer.logReason } : {}),
+            ...(answer.lastError ? { lastError: answer.lastError } : {}),
+            ...(answer.api ? { api: answer.api } : {}),
+            ...(answer.operation ? { operation: answer.operation } : {}),
+            ms: Math.round((performance.now() - started) * 1000) / 1000,
+          });
+        })
+        .catch((e: unknown) => {
+          logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
+          if (!res.headersSent) {
+            res.writeHead(500, { 'Content-Type': 'application/json' });
+            res.end('{ "statusCode": 500, "message": "Internal server error" }');
+          } else res.destroy();
+        });
+    });
+  });
+  server.on('tlsClientError', (e) => logger.log({ level: 'debug', msg: 'tls handshake failed', error: e.message }));
+
+  const internal = model.virtualNetworkType === 'Internal';
+  const host = internal ? '127.0.0.1' : (options.bindAddress ?? '127.0.0.1');
+  const port = internal ? (options.internalPort ?? 0) : (options.portMap?.get(443) ?? 443);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    backendClient.close();
+    const err = e as NodeJS.ErrnoException & { port?: number };
+    if (err.port === undefined) err.port = port;
+    throw e;
+  }
+  const addr = server.address();
+  const localPort = typeof addr === 'object' && addr ? addr.port : port;
+  logger.log({ level: 'info', msg: 'api management listening', name: model.name, hostNames, address: host, port: localPort, internal, negotiateClientCertificate: requestCert });
+  const sockets = new Set<import('node:stream').Duplex>();
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  return {
+    name: model.name,
+    hostNames,
+    url: `https://${defaultHost}${localPort === 443 ? '' : `:${localPort}`}`,
+    localAddress: host,
+    localPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        backendClient.close();
+        server.close(() => resolve());
+        server.closeIdleConnections?.();
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}
+
+function writeAnswer(res: ServerResponse, method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): void {
+  const raw: string[] = [];
+  for (const [name, values] of r.headers.entries()) {
+    const lower = name.toLowerCase();
+    if (NOT_WRITTEN.has(lower)) continue;
+    if (MULTI_LINE.has(lower)) for (const v of values) raw.push(name, v);
+    else raw.push(name, values.join(','));
+  }
+  for (const [n, v] of extra) raw.push(n, v);
+  const body = r.body.bytes;
+  raw.push('Content-Length', String(body ? body.length : 0));
+  res.writeHead(r.statusCode, r.statusReason || undefined, raw);
+  res.end(method === 'HEAD' ? undefined : body);
+}

@@ -1,0 +1,33 @@
+/** The policies Gatehouse runs, as a registry value (no module-level state: build one per gateway or reuse). */
+import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.js';
+import { checkHeader } from './check-header.js';
+import { choose } from './choose.js';
+import { forwardRequest } from './forward-request.js';
+import { mockResponse } from './mock-response.js';
+import { returnResponse } from './return-response.js';
+import { rewriteUri } from './rewrite-uri.js';
+import { setBackendService } from './set-backend-service.js';
+import { setBody } from './set-body.js';
+import { setHeader } from './set-header.js';
+import { setStatus } from './set-status.js';
+import { setVariable } from './set-variable.js';
+import { validateClientCertificate } from './validate-client-certificate.js';
+
+export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
+  checkHeader,
+  choose,
+  forwardRequest,
+  mockResponse,
+  returnResponse,
+  rewriteUri,
+  setBackendService,
+  setBody,
+  setHeader,
+  setStatus,
+  setVariable,
+  validateClientCertificate,
+];
+
+export function defaultRegistry(): Registry {
+  return makeRegistry(POLICY_DEFINITIONS);
+}

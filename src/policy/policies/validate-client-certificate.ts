@@ -1,0 +1,138 @@
+/**
+ * <validate-client-certificate> (validate-client-certificate-policy.md): checks the certificate
+ * of the TLS connection (context.Request.Certificate) against validity, trust (the service's Root
+ * and CertificateAuthority stores) and identities. A certificate is valid when it passes all
+ * top-level rules and all claims of at least one identity. Failures answer 401 with the
+ * LastError reasons observed on Azure (see the addendum of spec/api-management.md).
+ */
+import type { Certificate } from '../../pki/index.js';
+import type { PolicyDefinition } from '../compile.js';
+import { PolicyCodes } from '../errors.js';
+import type { PolicyElement } from '../reader.js';
+import { PolicyFailure } from '../runtime.js';
+import { findIssuer, isIssuedBy, sameName, trustOf } from '../trust.js';
+
+const IDENTITY_ATTRIBUTES = ['thumbprint', 'serial-number', 'common-name', 'subject', 'dns-name', 'issuer-subject', 'issuer-thumbprint', 'issuer-certificate-id'] as const;
+type IdentityKey = (typeof IDENTITY_ATTRIBUTES)[number];
+type Identity = Partial<Record<IdentityKey, string>>;
+
+function fail(reason: string, logReason: string, message: string): PolicyFailure {
+  return new PolicyFailure({ source: 'validate-client-certificate', reason, message, status: 401, statusReason: 'Unauthorized', bodyMessage: message, logReason });
+}
+
+function hex(s: string): string {
+  return s.replace(/[\s:]/g, '').toUpperCase();
+}
+
+function serial(s: string): string {
+  return hex(s).replace(/^0+(?=.)/, '');
+}
+
+export function commonNameOf(dn: string): string | undefined {
+  for (const part of dn.split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)) {
+    const m = /^\s*CN\s*=\s*(.*?)\s*$/i.exec(part);
+    if (m) return m[1]!.replace(/^"(.*)"$/, '$1');
+  }
+  return undefined;
+}
+
+function dnsNames(c: Certificate): string[] {
+  const san = c.x509.subjectAltName ?? '';
+  return san
+    .split(/,\s*/)
+    .filter((p) => p.startsWith('DNS:'))
+    .map((p) => p.slice(4).toLowerCase());
+}
+
+export const validateClientCertificate: PolicyDefinition = {
+  name: 'validate-client-certificate',
+  sections: ['inbound'],
+  attributes: ['validate-revocation', 'validate-trust', 'validate-not-before', 'validate-not-after', 'ignore-error'],
+  compile(el, cc) {
+    cc.checkChildren(el, ['identities']);
+    const flag = (name: string, dflt: boolean) => cc.boolean(el, name, dflt, { expressions: false }).constantValue ?? dflt;
+    const validateRevocation = flag('validate-revocation', true);
+    const validateTrust = flag('validate-trust', true);
+    const validateNotBefore = flag('validate-not-before', true);
+    const validateNotAfter = flag('validate-not-after', true);
+    const ignoreError = flag('ignore-error', false);
+    if (validateRevocation && cc.options.mode === 'lint') {
+      cc.report('info', PolicyCodes.GH_POLICY_NOT_SUPPORTED, 'validate-revocation is not checked locally (no CRL or OCSP access); set validate-revocation="false" to say so', el.offset);
+    }
+    const identities: Identity[] = [];
+    const identitiesEls: PolicyElement[] = el.children.filter((c) => c.name === 'identities');
+    if (identitiesEls.length > 1) cc.error(PolicyCodes.GH_POLICY_STRUCTURE, '<validate-client-certificate> takes one <identities>', identitiesEls[1]!.offset);
+    for (const ids of identitiesEls) {
+      cc.checkAttributes(ids, []);
+      cc.checkChildren(ids, ['identity']);
+      const list = ids.children.filter((c) => c.name === 'identity');
+      if (list.length > 10) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `<identities> takes at most 10 <identity> elements, got ${list.length}`, list[10]!.offset);
+      for (const idEl of list) {
+        cc.checkAttributes(idEl, IDENTITY_ATTRIBUTES);
+        cc.checkChildren(idEl, []);
+        const id: Identity = {};
+        for (const k of IDENTITY_ATTRIBUTES) {
+          const v = cc.literal(idEl, k);
+          if (v !== undefined) id[k] = v;
+        }
+        if (Object.keys(id).length === 0) cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, '<identity> needs at least one attribute', idEl.offset);
+        if (id['issuer-certificate-id'] !== undefined && (id['issuer-subject'] !== undefined || id['issuer-thumbprint'] !== undefined)) {
+          cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, 'issuer-certificate-id cannot be combined with issuer-subject or issuer-thumbprint', idEl.offset);
+        }
+        const certId = id['issuer-certificate-id'];
+        const known = cc.options.env?.certificateIds;
+        if (certId !== undefined && known && !known.has(certId.toLowerCase())) {
+          cc.error(PolicyCodes.GH_POLICY_REFERENCE, `issuer-certificate-id '${certId}' names no certificate of the service`, idEl.offset);
+        }
+        identities.push(id);
+      }
+    }
+    void validateRevocation;
+    return {
+      ...cc.meta(el),
+      run(st) {
+        const ctx = st.ctx;
+        const cert = ctx.request.certificate;
+        let failure: PolicyFailure | undefined;
+        if (!cert) failure = fail('ClientCertificateNotFound', 'no_client_cert', 'Client certificate missing');
+        else {
+          const now = ctx.now().getTime();
+          const store = st.services.certificateStore;
+          if (validateNotBefore && now < cert.notBefore.getTime()) failure = fail('ClientCertificateNotYetValid', 'client_cert_not_yet_valid', 'Invalid client certificate');
+          else if (validateNotAfter && now > cert.notAfter.getTime()) failure = fail('ClientCertificateExpired', 'client_cert_expired', 'Invalid client certificate');
+          else {
+            let trust: ReturnType<typeof trustOf> | undefined;
+            const getTrust = () => (trust ??= trustOf(cert, store.trustedRoots, store.intermediates, st.services.trustCache, ctx.now()));
+            if (validateTrust && !getTrust().trusted) failure = fail('ClientCertificateNotTrusted', 'client_cert_untrusted', 'Invalid client certificate');
+            else if (identities.length && !identities.some((id) => matches(id, cert, getTrust, store))) {
+              failure = fail('ClientCertificateIdentityNotMatched', 'client_cert_identity_not_matched', 'Invalid client certificate');
+            }
+          }
+        }
+        if (failure) {
+          if (ignoreError) return;
+          throw failure;
+        }
+      },
+    };
+  },
+};
+
+function matches(id: Identity, cert: Certificate, trust: () => { chain: readonly Certificate[] }, store: { certificates: ReadonlyMap<string, Certificate>; trustedRoots: readonly Certificate[]; intermediates: readonly Certificate[] }): boolean {
+  if (id.thumbprint !== undefined && hex(id.thumbprint) !== cert.thumbprint.toUpperCase()) return false;
+  if (id['serial-number'] !== undefined && serial(id['serial-number']) !== serial(cert.serialNumber)) return false;
+  if (id['common-name'] !== undefined && (commonNameOf(cert.subject) ?? '').toLowerCase() !== id['common-name'].toLowerCase()) return false;
+  if (id.subject !== undefined && !sameName(id.subject, cert.subject)) return false;
+  if (id['dns-name'] !== undefined && !dnsNames(cert).includes(id['dns-name'].toLowerCase())) return false;
+  if (id['issuer-subject'] !== undefined && !sameName(id['issuer-subject'], cert.issuer)) return false;
+  if (id['issuer-thumbprint'] !== undefined) {
+    const issuer = trust().chain[1] ?? findIssuer(cert, [...store.intermediates, ...store.trustedRoots, ...store.certificates.values()]);
+    if (!issuer || issuer.thumbprint.toUpperCase() !== hex(id['issuer-thumbprint'])) return false;
+  }
+  if (id['issuer-certificate-id'] !== undefined) {
+    const want = id['issuer-certificate-id'].toLowerCase();
+    const issuer = [...store.certificates].find(([k]) => k.toLowerCase() === want)?.[1];
+    if (!issuer || !isIssuedBy(cert, issuer)) return false;
+  }
+  return true;
+}

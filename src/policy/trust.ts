@@ -1,0 +1,90 @@
+/**
+ * Chain building for validate-client-certificate and the deployment's certificate store: uses
+ * src/pki's verifyChain, and — until that lands — a small path builder on node:crypto (issuer
+ * name match + signature check, up to 8 links). Results are cached by the leaf's DER hash.
+ */
+import { isGatehouseError } from '../core/errors.js';
+import { verifyChain, type Certificate } from '../pki/index.js';
+import type { TrustCache, TrustResult } from './runtime.js';
+
+function normalizeName(dn: string): string {
+  return dn
+    .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
+    .map((p) => p.trim().replace(/\s*=\s*/, '=').toLowerCase())
+    .filter(Boolean)
+    .sort()
+    .join(',');
+}
+
+/** Compares two distinguished names as .NET-style strings, ignoring case, spacing and RDN order. */
+export function sameName(a: string, b: string): boolean {
+  return normalizeName(a) === normalizeName(b);
+}
+
+function issued(issuer: Certificate, child: Certificate): boolean {
+  try {
+    return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function fallbackVerify(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[]): TrustResult {
+  const chain: Certificate[] = [leaf];
+  let current = leaf;
+  for (let depth = 0; depth < 8; depth++) {
+    if (anchors.some((a) => a.sha256 === current.sha256)) return { trusted: true, chain, reasons: [] };
+    const anchor = anchors.find((a) => issued(a, current));
+    if (anchor) {
+      chain.push(anchor);
+      return { trusted: true, chain, reasons: [] };
+    }
+    const next = intermediates.find((c) => c.sha256 !== current.sha256 && !chain.includes(c) && issued(c, current));
+    if (!next) break;
+    chain.push(next);
+    current = next;
+  }
+  return { trusted: false, chain, reasons: [`no chain to a trusted root from '${current.issuer}'`] };
+}
+
+/** Builds the chain of `leaf` to one of `anchors` (using `intermediates`), checking validity at `at`. */
+export function buildTrust(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[], at: Date): TrustResult {
+  try {
+    const r = verifyChain(leaf, { anchors, intermediates, at });
+    return { trusted: r.valid, chain: r.chain, reasons: r.reasons };
+  } catch (e) {
+    if (isGatehouseError(e, 'GH_INTERNAL')) return fallbackVerify(leaf, anchors, intermediates);
+    throw e;
+  }
+}
+
+/** A bounded cache keyed by the DER's SHA-256: cleared when full. */
+export function createTrustCache(max = 1024): TrustCache {
+  const map = new Map<string, TrustResult>();
+  return {
+    get: (k) => map.get(k),
+    set(k, v) {
+      if (map.size >= max) map.clear();
+      map.set(k, v);
+    },
+  };
+}
+
+/** The leaf's trust, from the cache or built now. The time used is inside the leaf's validity, so that the cache stays right; validity itself is checked by the caller. */
+export function trustOf(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[], cache: TrustCache | undefined, now: Date): TrustResult {
+  const hit = cache?.get(leaf.sha256);
+  if (hit) return hit;
+  const t = Math.min(Math.max(now.getTime(), leaf.notBefore.getTime()), leaf.notAfter.getTime());
+  const r = buildTrust(leaf, anchors, intermediates, new Date(t));
+  cache?.set(leaf.sha256, r);
+  return r;
+}
+
+/** The certificate that issued `leaf`, among the candidates (for issuer-thumbprint and issuer-certificate-id). */
+export function findIssuer(leaf: Certificate, candidates: readonly Certificate[]): Certificate | undefined {
+  return candidates.find((c) => c.sha256 !== leaf.sha256 && issued(c, leaf));
+}
+
+export function isIssuedBy(leaf: Certificate, issuer: Certificate): boolean {
+  return issued(issuer, leaf);
+}

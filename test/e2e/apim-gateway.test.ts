@@ -1,0 +1,209 @@
+/**
+ * API Management end to end over real HTTPS on 127.0.0.1: the status endpoint, API and operation
+ * matching with Azure's 404, validate-client-certificate against the seed's certificates with
+ * every failure reason of the spec's addendum, on-error, return-response and forward-request.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixedClock } from '../../src/core/clock.js';
+import { memoryLogger } from '../../src/core/logger.js';
+import { startApiManagement, type RunningApim } from '../../src/apim/index.js';
+import { httpsRequest, curl } from '../helpers/https.js';
+import { fixture, fixtures, makeServerTls, modelOf, res, seedService, startEchoBackend, type EchoBackend, type ServerTls } from './apim-support.js';
+
+const HOST = 'apim-sample.azure-api.net';
+
+const validatePolicy = `<policies>
+    <inbound>
+        <base />
+        <validate-client-certificate validate-revocation="false" validate-trust="true"
+                                     validate-not-before="true" validate-not-after="true"
+                                     ignore-error="false">
+            <identities>
+                <identity subject="CN=Client 01" issuer-subject="CN=APIM Sample DEV Intermediate CA" />
+            </identities>
+        </validate-client-certificate>
+        <return-response>
+            <set-status code="200" />
+            <set-body>certificate accepted</set-body>
+        </return-response>
+    </inbound>
+    <backend><base /></backend>
+    <outbound><base /></outbound>
+    <on-error>
+        <set-header name="ErrorSource" exists-action="override"><value>on-error ran</value></set-header>
+        <base />
+    </on-error>
+</policies>`;
+
+function seedResources(backendPort: number) {
+  return [
+    ...seedService(),
+    res('apis/operations', 'apim-sample/client-cert-api/validate-using-policy', { displayName: 'Validate', method: 'GET', urlTemplate: '/validate-using-policy' }),
+    res('apis/operations/policies', 'apim-sample/client-cert-api/validate-using-policy/policy', { format: 'rawxml', value: validatePolicy }),
+    res('apis/operations', 'apim-sample/client-cert-api/choose', { method: 'GET', urlTemplate: '/choose/{kind}' }),
+    res('apis/operations/policies', 'apim-sample/client-cert-api/choose/policy', {
+      format: 'rawxml',
+      value: `<policies><inbound><base/><choose><when condition="false"><return-response><set-status code="500"/></return-response></when><when condition="true"><set-variable name="v" value="x"/><return-response><set-status code="202" reason="Chosen"/><set-header name="X-Branch"><value>second</value><value>two</value></set-header></return-response></when><otherwise><return-response><set-status code="500"/></return-response></otherwise></choose></inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`,
+    }),
+    res('apis', 'apim-sample/echo', { path: 'echo', serviceUrl: `https://127.0.0.1:${backendPort}/backend/v1`, subscriptionRequired: false }),
+    res('apis/operations', 'apim-sample/echo/get-item', { method: 'GET', urlTemplate: '/items/{id}?expand={expand}', templateParameters: [{ name: 'id', required: true }, { name: 'expand', required: false }] }),
+    res('apis/operations', 'apim-sample/echo/post', { method: 'POST', urlTemplate: '/items' }),
+    res('apis/policies', 'apim-sample/echo/policy', {
+      format: 'xml',
+      value: `<policies><inbound><base/><set-header name="X-Api-Scope" exists-action="override"><value>api</value></set-header></inbound><backend><base/></backend><outbound><base/><set-header name="X-Outbound" exists-action="append"><value>api</value></set-header></outbound><on-error><base/></on-error></policies>`,
+    }),
+    res('policies', 'apim-sample/policy', {
+      format: 'rawxml',
+      value: `<policies><inbound><set-header name="X-Global" exists-action="override"><value>global</value></set-header></inbound><backend><forward-request timeout="10"/></backend><outbound><set-header name="X-Outbound" exists-action="append"><value>global</value></set-header></outbound><on-error/></policies>`,
+    }),
+  ];
+}
+
+describe('API Management gateway over HTTPS', () => {
+  let tls: ServerTls;
+  let backendTls: ServerTls;
+  let backend: EchoBackend;
+  let apim: RunningApim;
+  const logger = memoryLogger();
+
+  before(async () => {
+    tls = makeServerTls([HOST]);
+    backendTls = makeServerTls(['127.0.0.1']);
+    backend = await startEchoBackend(backendTls);
+    apim = await startApiManagement(modelOf(seedResources(backend.port)), { tls: { cert: tls.cert, key: tls.key }, portMap: new Map([[443, 0]]), logger });
+  });
+  after(async () => {
+    await apim?.close();
+    await backend?.close();
+    tls?.cleanup();
+    backendTls?.cleanup();
+  });
+
+  const get = (path: string, extra: Partial<Parameters<typeof httpsRequest>[0]> = {}) => httpsRequest({ port: apim.localPort, path, host: HOST, ca: tls.cert, ...extra });
+  const lastLog = (path: string) => [...logger.records].reverse().find((r) => r.msg === 'request' && r.path === path);
+
+  test('RunningApim names the gateway host and its local socket', () => {
+    assert.equal(apim.name, 'apim-sample');
+    assert.deepEqual(apim.hostNames, [HOST]);
+    assert.equal(apim.localAddress, '127.0.0.1');
+    assert.ok(apim.localPort > 0);
+    assert.equal(apim.url, `https://${HOST}:${apim.localPort}`);
+  });
+
+  test('/status-0123456789abcdef answers 200', async () => {
+    const r = await get('/status-0123456789abcdef');
+    assert.equal(r.status, 200);
+  });
+
+  test('an unknown path gets Azure 404 body', async () => {
+    const r = await get('/nothing/here');
+    assert.equal(r.status, 404);
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(r.body), { statusCode: 404, message: 'Resource not found' });
+    assert.equal(lastLog('/nothing/here')?.lastError, 'OperationNotFound');
+  });
+
+  test('a known API with a wrong method is 404, not 405', async () => {
+    const r = await get('/client-cert/validate-using-policy', { method: 'DELETE' });
+    assert.equal(r.status, 404);
+    assert.deepEqual(JSON.parse(r.body), { statusCode: 404, message: 'Resource not found' });
+  });
+
+  describe('validate-client-certificate (negotiateClientCertificate: mTLS straight to the gateway)', () => {
+    test('dev-client-01 (trusted, identity matches) passes', async () => {
+      const r = await get('/client-cert/validate-using-policy', { pfx: fixture('dev-client-01.pfx') });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, 'certificate accepted');
+    });
+    test('no certificate: 401 "Client certificate missing", ClientCertificateNotFound, on-error ran', async () => {
+      const r = await get('/client-cert/validate-using-policy');
+      assert.equal(r.status, 401);
+      assert.match(r.body, /Client certificate missing/);
+      assert.deepEqual(JSON.parse(r.body), { statusCode: 401, message: 'Client certificate missing' });
+      assert.equal(r.headers['errorsource'], 'on-error ran');
+      const log = lastLog('/client-cert/validate-using-policy');
+      assert.equal(log?.lastError, 'ClientCertificateNotFound');
+      assert.equal(log?.reason, 'no_client_cert');
+    });
+    test('dev-client-02 (trusted, other subject): 401 ClientCertificateIdentityNotMatched', async () => {
+      const r = await get('/client-cert/validate-using-policy', { pfx: fixture('dev-client-02.pfx') });
+      assert.equal(r.status, 401);
+      assert.match(r.body, /Invalid client certificate/);
+      assert.equal(lastLog('/client-cert/validate-using-policy')?.lastError, 'ClientCertificateIdentityNotMatched');
+    });
+    test('tst-client-01 (TST intermediate not in the service stores): 401 ClientCertificateNotTrusted', async () => {
+      const r = await get('/client-cert/validate-using-policy', { pfx: fixture('tst-client-01.pfx') });
+      assert.equal(r.status, 401);
+      assert.match(r.body, /Invalid client certificate/);
+      assert.equal(lastLog('/client-cert/validate-using-policy')?.lastError, 'ClientCertificateNotTrusted');
+    });
+    test('curl with the PKCS#12 client certificate passes', async () => {
+      const r = await curl({ url: `https://${HOST}:${apim.localPort}/client-cert/validate-using-policy`, resolve: `${HOST}:${apim.localPort}:127.0.0.1`, pfx: `${fixtures}/dev-client-01.pfx`, cacert: `${tls.dir}/cert.pem` });
+      assert.equal(r.status, 200, r.stderr);
+      assert.equal(r.body, 'certificate accepted');
+    });
+  });
+
+  test('choose runs the first true when; set-header with several values is one comma-joined line', async () => {
+    const r = await get('/client-cert/choose/abc');
+    assert.equal(r.status, 202);
+    assert.equal(r.statusMessage, 'Chosen');
+    assert.equal(r.headers['x-branch'], 'second,two');
+  });
+
+  test('forward-request: serviceUrl + operation path + query, scopes composed by <base/>', async () => {
+    const r = await get('/echo/items/42?expand=yes&other=1', { headers: { 'X-Client': 'c' } });
+    assert.equal(r.status, 200, r.body);
+    const seen = JSON.parse(r.body) as { method: string; url: string; headers: Record<string, string> };
+    assert.equal(seen.url, '/backend/v1/items/42?expand=yes&other=1');
+    assert.equal(seen.headers['x-global'], 'global');
+    assert.equal(seen.headers['x-api-scope'], 'api');
+    assert.equal(seen.headers['x-client'], 'c');
+    assert.equal(seen.headers['host'], `127.0.0.1:${backend.port}`);
+    assert.equal(r.headers['x-backend'], 'echo');
+    // outbound: API scope runs <base/> (global appends 'global') first, then appends 'api'.
+    assert.equal(r.headers['x-outbound'], 'global,api');
+  });
+
+  test('forward-request carries the request body', async () => {
+    const r = await get('/echo/items', { method: 'POST', body: '{"a":1}', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body) as { body: string }).body, '{"a":1}');
+  });
+
+  test('an optional query parameter of the template may be absent', async () => {
+    const r = await get('/echo/items/42');
+    // expand is declared not required: matched with the template's default (none).
+    assert.equal(r.status, 200);
+  });
+});
+
+describe('validate-client-certificate time checks use the gateway clock', () => {
+  for (const [name, at, reason] of [
+    ['expired', '2080-01-01T00:00:00Z', 'ClientCertificateExpired'],
+    ['not yet valid', '2020-01-01T00:00:00Z', 'ClientCertificateNotYetValid'],
+  ] as const) {
+    test(`${name}: 401 ${reason}`, async () => {
+      const tls = makeServerTls([HOST]);
+      const logger = memoryLogger();
+      const apim = await startApiManagement(
+        modelOf([
+          ...seedService(),
+          res('apis/operations', 'apim-sample/client-cert-api/validate-using-policy', { method: 'GET', urlTemplate: '/validate-using-policy' }),
+          res('apis/operations/policies', 'apim-sample/client-cert-api/validate-using-policy/policy', { format: 'rawxml', value: validatePolicy }),
+        ]),
+        { tls, portMap: new Map([[443, 0]]), logger, clock: fixedClock(at) },
+      );
+      try {
+        const r = await httpsRequest({ port: apim.localPort, path: '/client-cert/validate-using-policy', host: HOST, ca: tls.cert, pfx: fixture('dev-client-01.pfx') });
+        assert.equal(r.status, 401);
+        assert.match(r.body, /Invalid client certificate/);
+        assert.equal(logger.records.find((x) => x.msg === 'request')?.lastError, reason);
+      } finally {
+        await apim.close();
+        tls.cleanup();
+      }
+    });
+  }
+});
