@@ -596,7 +596,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
   const setupTlsServer = (group: PortGroup, l: CompiledListener) => {
     const s = l.server!;
     innerServers.push(s);
-    s.on('secureConnection', (tlsSocket: tls.TLSSocket) => {
+    // Before the HTTP server's own listener, so that the session/request can find it.
+    s.prependListener('secureConnection', (tlsSocket: tls.TLSSocket) => {
       const rawSocket = (tlsSocket as unknown as { _parent?: net.Socket })._parent ?? tlsSocket;
       (tlsSocket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(rawSocket, group.declaredPort, tlsSocket, l.model.name);
     });
