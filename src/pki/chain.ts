@@ -779,24 +779,30 @@ export function verifyChain(leafIn: Certificate, options: ChainOptions & ExtraCh
   // A leaf that is itself a trust anchor is trusted as it stands.
   if (ctx.anchorIds.has(leaf.id)) return result([leaf], leafProblems);
   const pool = buildPool(anchors, intermediates);
-  let best: { path: CertInfo[]; problems: Problem[] } | undefined;
-  const onStepFailure = (path: CertInfo[], problems: Problem[]) => {
-    if (!best || rank(path, problems, ctx) > rank(best.path, best.problems, ctx)) best = { path, problems };
+  const attempts: CertInfo[][] = [];
+  const onStepFailure = (path: CertInfo[]) => {
+    if (attempts.length < 32) attempts.push(path);
   };
   if (leafProblems.length === 0) {
     const found = search([leaf], pool, ctx, onStepFailure);
     if (found) return result(found, []);
   }
-  // No valid path: report on the most plausible chain.
-  const report = best && best.path.length > 1 ? fullReport(best.path, ctx) : undefined;
-  if (report) return result(report.path, report.problems);
-  const partial = plausibleChain(leaf, pool);
-  return result(partial, [...leafProblems, ...chainEndProblems(partial, ctx)]);
+  // No valid path: report every problem on the most plausible chain, as X509Chain does. Each
+  // failed attempt is completed upwards by names and signatures; the one that reaches an anchor
+  // with the fewest problems wins.
+  let best: { path: CertInfo[]; problems: Problem[] } | undefined;
+  const consider = (path: CertInfo[]) => {
+    const report = fullReport(extend(path, pool, ctx), ctx);
+    if (!best || rank(report.path, report.problems, ctx) > rank(best.path, best.problems, ctx)) best = report;
+  };
+  for (const a of attempts) consider(a);
+  consider([leaf]);
+  return result(best!.path, best!.problems);
 }
 
 function rank(path: CertInfo[], problems: Problem[], ctx: Ctx): number {
   const top = path[path.length - 1]!;
-  return (ctx.anchorIds.has(top.id) ? 1000 : 0) - problems.length * 10 + path.length;
+  return (ctx.anchorIds.has(top.id) ? 1000 : 0) - problems.length * 10 - path.length;
 }
 
 /** All problems on a chain, step by step (used for reporting only). */
@@ -816,16 +822,16 @@ function chainEndProblems(path: CertInfo[], ctx: Ctx): Problem[] {
   return [['PartialChain', `no issuer of ${top.cert.issuer || '(empty issuer)'} was found among the trusted roots and intermediates`]];
 }
 
-/** Follows issuer names and signatures only, for the report when no valid path exists. */
-function plausibleChain(leaf: CertInfo, pool: Pool): CertInfo[] {
-  const path = [leaf];
+/** Completes a path upwards by issuer names and signatures only, for the report when no valid path exists. */
+function extend(start: CertInfo[], pool: Pool, ctx: Ctx): CertInfo[] {
+  const path = [...start];
   for (let guard = 0; guard < MAX_DEPTH; guard++) {
     const top = path[path.length - 1]!;
-    if (top.cert.isSelfIssued) break;
-    const next = candidates(pool, top).find((c) => !path.some((p) => p.id === c.info.id) && !checkSignature(top.cert, c.info.cert.publicKey));
+    if (ctx.anchorIds.has(top.id) || (top.cert.isSelfIssued && path.length > 1)) break;
+    const options = candidates(pool, top).filter((c) => !path.some((p) => p.id === c.info.id || p.logicalId === c.info.logicalId));
+    const next = options.find((c) => ctx.budget > 0 && !signatureCheck(top, c.info, ctx)) ?? options[0];
     if (!next) break;
     path.push(next.info);
-    if (next.anchor) break;
   }
   return path;
 }

@@ -126,6 +126,10 @@ export interface CertificateSpec {
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
   readonly serialNumber?: Buffer;
+  /** More extensions, DER-encoded values (tests use this for name constraints and the like). */
+  readonly extraExtensions?: readonly { readonly oid: string; readonly critical: boolean; readonly value: Buffer }[];
+  /** Leave out the default extensions (keyUsage, AKI, SKI); for tests of odd certificates. */
+  readonly omit?: readonly ('keyUsage' | 'authorityKeyIdentifier' | 'subjectKeyIdentifier' | 'basicConstraints')[];
 }
 
 export interface GeneratedCertificate extends IssuedCertificate {
@@ -151,10 +155,11 @@ export async function generateCertificate(spec: CertificateSpec): Promise<Genera
   })();
   const ski = keyIdentifier(spki);
   const exts: Buffer[] = [];
+  const omit = new Set(spec.omit ?? []);
   if (spec.ca) {
-    exts.push(extension('2.5.29.15', true, keyUsage(spec.keyUsage ?? ['keyCertSign', 'cRLSign'])));
-    exts.push(extension('2.5.29.19', true, seq(Buffer.from([0x01, 0x01, 0xff]), ...(spec.ca.pathLen !== undefined ? [integer(spec.ca.pathLen)] : []))));
-  } else {
+    if (!omit.has('keyUsage')) exts.push(extension('2.5.29.15', true, keyUsage(spec.keyUsage ?? ['keyCertSign', 'cRLSign'])));
+    if (!omit.has('basicConstraints')) exts.push(extension('2.5.29.19', true, seq(Buffer.from([0x01, 0x01, 0xff]), ...(spec.ca.pathLen !== undefined ? [integer(spec.ca.pathLen)] : []))));
+  } else if (!omit.has('keyUsage')) {
     exts.push(extension('2.5.29.15', true, keyUsage(spec.keyUsage ?? (isRsaKey(privateKey) ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature']))));
   }
   const san: Buffer[] = [];
@@ -163,8 +168,9 @@ export async function generateCertificate(spec: CertificateSpec): Promise<Genera
   if (san.length) exts.push(extension('2.5.29.17', false, seq(...san)));
   if (spec.extendedKeyUsage?.length) exts.push(extension('2.5.29.37', false, seq(...spec.extendedKeyUsage.map((e) => oid(EKU[e])))));
   const issuerSpki = issuerCert ? certificateFromDer(issuerCert.der).spkiDer : spki;
-  exts.push(extension('2.5.29.35', false, seq(tlv(0x80, keyIdentifier(issuerSpki)))));
-  exts.push(extension('2.5.29.14', false, octets(ski)));
+  if (!omit.has('authorityKeyIdentifier')) exts.push(extension('2.5.29.35', false, seq(tlv(0x80, keyIdentifier(issuerSpki)))));
+  if (!omit.has('subjectKeyIdentifier')) exts.push(extension('2.5.29.14', false, octets(ski)));
+  for (const e of spec.extraExtensions ?? []) exts.push(extension(e.oid, e.critical, e.value));
   const tbs = seq(
     tlv(0xa0, integer(2)),
     integer(serial),
