@@ -89,11 +89,12 @@ export const KNOWN_UNSUPPORTED: readonly string[] = [
 
 export interface Registry {
   get(name: string): PolicyDefinition | undefined;
+  names(): string[];
 }
 
 export function makeRegistry(defs: readonly PolicyDefinition[]): Registry {
   const map = new Map(defs.map((d) => [d.name, d]));
-  return { get: (name) => map.get(name) };
+  return { get: (name) => map.get(name), names: () => [...map.keys()] };
 }
 
 export interface CompileOptions {
@@ -307,7 +308,8 @@ export function compileElement(el: PolicyElement, cc: CompileContext): PolicySte
     if (KNOWN_UNSUPPORTED.includes(el.name)) {
       cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, `<${el.name}> is an API Management policy that Gatehouse does not run yet`, el.offset);
     } else {
-      cc.error(PolicyCodes.GH_POLICY_UNKNOWN_ELEMENT, `<${el.name}> is not an API Management policy`, el.offset);
+      const close = [...cc.options.registry.names(), ...KNOWN_UNSUPPORTED].find((n) => distance(n, el.name) <= 2);
+      cc.error(PolicyCodes.GH_POLICY_UNKNOWN_ELEMENT, `<${el.name}> is not an API Management policy${close ? ` (did you mean <${close}>?)` : ''}`, el.offset);
     }
     return undefined;
   }

@@ -1,5 +1,6 @@
 /** Every command of the `gatehouse` CLI. Add a command by importing it here. */
 import type { Command } from '../command.js';
 import { certsCreateCommand } from './certs.js';
+import { policyLintCommand } from './policy-lint.js';
 
-export const commands: readonly Command[] = [certsCreateCommand];
+export const commands: readonly Command[] = [certsCreateCommand, policyLintCommand];

@@ -1,6 +1,12 @@
 /** The policies Gatehouse runs, as a registry value (no module-level state: build one per gateway or reuse). */
 import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.js';
+import { authenticationCertificate } from './authentication-certificate.js';
 import { checkHeader } from './check-header.js';
+import { cors } from './cors.js';
+import { ipFilter } from './ip-filter.js';
+import { rateLimit, rateLimitByKey } from './rate-limit.js';
+import { sendRequest } from './send-request.js';
+import { trace } from './trace.js';
 import { choose } from './choose.js';
 import { forwardRequest } from './forward-request.js';
 import { mockResponse } from './mock-response.js';
@@ -14,8 +20,15 @@ import { setVariable } from './set-variable.js';
 import { validateClientCertificate } from './validate-client-certificate.js';
 
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
+  authenticationCertificate,
   checkHeader,
   choose,
+  cors,
+  ipFilter,
+  rateLimit,
+  rateLimitByKey,
+  sendRequest,
+  trace,
   forwardRequest,
   mockResponse,
   returnResponse,

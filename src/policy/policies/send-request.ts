@@ -1,0 +1,94 @@
+/**
+ * <send-request mode="new|copy" response-variable-name="" timeout="" ignore-error=""> with set-url,
+ * set-method, set-header, set-body and authentication-certificate (send-request-policy.md): calls
+ * another service and stores its response (a HostResponse) in a context variable.
+ */
+import { HeaderMap } from '../../core/headers.js';
+import type { HostBody } from '../../expr/host.js';
+import { backendRequestOf } from '../backend.js';
+import { parseHostUrl } from '../context.js';
+import type { PolicyDefinition, PolicyValue } from '../compile.js';
+import { PolicyCodes } from '../errors.js';
+import { PolicyFailure } from '../runtime.js';
+import { resolveCredential } from './authentication-certificate.js';
+import { compileSetBody, type BodyMutator } from './set-body.js';
+import { compileSetHeader, type HeaderMutator } from './set-header.js';
+
+export const sendRequest: PolicyDefinition = {
+  name: 'send-request',
+  sections: ['inbound', 'backend', 'outbound', 'on-error'],
+  attributes: ['mode', 'response-variable-name', 'timeout', 'ignore-error'],
+  compile(el, cc) {
+    cc.checkChildren(el, ['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate']);
+    const mode = cc.choice(el, 'mode', ['new', 'copy'] as const, 'new');
+    const variable = cc.string(el, 'response-variable-name', { required: true });
+    const timeout = cc.integer(el, 'timeout', { default: 60, min: 0 })!;
+    const ignoreError = cc.boolean(el, 'ignore-error', false, { expressions: false }).constantValue ?? false;
+    let url: PolicyValue<string> | undefined;
+    let method: PolicyValue<string> | undefined;
+    const headers: HeaderMutator[] = [];
+    let body: BodyMutator | undefined;
+    let cert: { thumbprint: PolicyValue<string> | undefined; certificateId: PolicyValue<string> | undefined } | undefined;
+    for (const c of el.children) {
+      if (c.name === 'set-url') {
+        cc.checkAttributes(c, []);
+        url = cc.text(c);
+        const u = url.constantValue;
+        if (u !== undefined && !/^https?:\/\/[^/]/i.test(u)) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `set-url must be an absolute http or https URL, got '${u}'`, c.textOffset);
+      } else if (c.name === 'set-method') {
+        cc.checkAttributes(c, []);
+        method = cc.text(c);
+      } else if (c.name === 'set-header') {
+        cc.checkAttributes(c, ['name', 'exists-action']);
+        headers.push(compileSetHeader(c, cc));
+      } else if (c.name === 'set-body') {
+        cc.checkAttributes(c, ['template', 'xsi-nil']);
+        body = compileSetBody(c, cc);
+      } else if (c.name === 'authentication-certificate') {
+        cc.checkAttributes(c, ['thumbprint', 'certificate-id']);
+        cert = { thumbprint: cc.string(c, 'thumbprint'), certificateId: cc.string(c, 'certificate-id') };
+      }
+    }
+    if (!url && mode.constantValue !== 'copy') cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, '<send-request> needs <set-url> unless mode="copy"', el.offset);
+    return {
+      ...cc.meta(el),
+      async run(st) {
+        const ctx = st.ctx;
+        const name = variable ? variable.get(ctx) : '';
+        const copy = mode.get(ctx) === 'copy';
+        const h = copy ? ctx.request.headers.clone() : new HeaderMap();
+        const b: HostBody = { bytes: copy && st.ctx.request.body.bytes ? Buffer.from(st.ctx.request.body.bytes) : undefined };
+        for (const m of headers) m.apply(ctx, h);
+        if (body) body.apply(ctx, b);
+        const m = method ? method.get(ctx).toUpperCase() : copy ? ctx.request.method : 'GET';
+        try {
+          let target = ctx.request.url;
+          if (url) {
+            const text = url.get(ctx);
+            try {
+              target = parseHostUrl(text);
+            } catch {
+              throw new PolicyFailure({ source: 'send-request', reason: 'InvalidUrl', message: `'${text}' is not an absolute URL.` });
+            }
+          }
+          const saved = st.clientCertificate;
+          st.clientCertificate = cert ? resolveCredential(st, cert.thumbprint, cert.certificateId) : undefined;
+          const req = backendRequestOf(st, m, target, h, b.bytes, timeout.get(ctx), false);
+          st.clientCertificate = saved;
+          const r = await st.services.backendClient.send({ ...req, validateCertificateChain: false, validateCertificateName: false });
+          ctx.variables.set(name, { statusCode: r.statusCode, statusReason: r.statusReason, headers: r.headers, body: { bytes: r.body } });
+        } catch (e) {
+          if (ignoreError) {
+            ctx.variables.set(name, null);
+            return;
+          }
+          if (e instanceof PolicyFailure) {
+            if (e.source === 'forward-request') e.source = 'send-request';
+            throw e;
+          }
+          throw new PolicyFailure({ source: 'send-request', reason: 'BackendConnectionFailure', message: String(e), cause: e });
+        }
+      },
+    };
+  },
+};
