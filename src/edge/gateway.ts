@@ -638,13 +638,16 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       if (hello.kind === 'need-more') return;
       clearTimeout(timer);
       socket.removeListener('data', onData);
-      socket.pause();
-      socket.unshift(buf);
       if (hello.kind === 'not-tls') {
+        // The HTTP server reads the socket's handle directly, so the bytes read already are
+        // handed to its parser as a 'data' event rather than unshifted.
         (socket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(socket, group.declaredPort);
         plain.emit('connection', socket);
+        socket.emit('data', buf);
         return;
       }
+      socket.pause();
+      socket.unshift(buf);
       if (hello.kind === 'malformed') {
         socket.destroy();
         return;

@@ -270,15 +270,19 @@ export interface ClientResponse {
   readonly headers: http.IncomingHttpHeaders;
   readonly rawHeaders: string[];
   readonly body: string;
+  /** CN of the certificate the server presented. */
+  readonly serverCN?: string;
 }
 
 export interface ClientOptions {
   readonly port: number;
   readonly path?: string;
   readonly method?: string;
-  readonly servername?: string;
+  /** null: send no SNI. */
+  readonly servername?: string | null;
   readonly host?: string;
   readonly ca?: string;
+  readonly insecure?: boolean;
   readonly pfx?: Buffer;
   readonly key?: string;
   readonly cert?: string;
@@ -297,8 +301,9 @@ export function request(o: ClientOptions): Promise<ClientResponse> {
         port: o.port,
         path: o.path ?? '/',
         method: o.method ?? 'GET',
-        servername: o.servername ?? FRONT_HOST,
+        ...(o.servername === null ? {} : { servername: o.servername ?? FRONT_HOST }),
         headers: { Host: o.host ?? FRONT_HOST, ...(o.headers ?? {}) },
+        ...(o.insecure ? { rejectUnauthorized: false } : {}),
         ...(o.ca ? { ca: o.ca } : {}),
         ...(o.pfx ? { pfx: o.pfx, passphrase: PFX_PASSWORD } : {}),
         ...(o.key ? { key: o.key, cert: o.cert } : {}),
@@ -311,7 +316,9 @@ export function request(o: ClientOptions): Promise<ClientResponse> {
         let body = '';
         res.setEncoding('latin1');
         res.on('data', (d: string) => (body += d));
-        res.on('end', () => resolvePromise({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body }));
+        const peer = (res.socket as tls.TLSSocket).getPeerCertificate?.();
+        const serverCN = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined;
+        res.on('end', () => resolvePromise({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body, ...(serverCN ? { serverCN } : {}) }));
         res.on('error', reject);
       },
     );
@@ -391,3 +398,46 @@ export async function startSeed(pki: TestPki, backend: Backend, resource: ArmRes
   });
 }
 
+
+/** `{ id }` of a child of the test gateway. */
+export const ref = (kind: string, name: string) => ({ id: id(kind, name) });
+
+/** A gateway resource with the test gateway's name around these properties. */
+export function gatewayResource(properties: Record<string, unknown>): ArmResource {
+  return { type: 'Microsoft.Network/applicationGateways', name: GW, id: resourceIdOf('Microsoft.Network/applicationGateways', GW), properties };
+}
+
+/** The parts most test gateways share: one frontend IP, the APIM-like pool behind 10.0.1.4, settings, probe. */
+export function commonParts(pki: TestPki, settings: Record<string, unknown> = {}, probe: Record<string, unknown> = {}) {
+  return {
+    frontendIPConfigurations: [{ name: 'fip', properties: { publicIPAddress: { id: resourceIdOf('Microsoft.Network/publicIPAddresses', 'pip') } } }],
+    backendAddressPools: [{ name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }] } }],
+    probes: [{ name: 'probe', properties: { pickHostNameFromBackendHttpSettings: true, interval: 30, timeout: 30, path: '/status-0123456789abcdef', protocol: 'Https', unhealthyThreshold: 3, ...probe } }],
+    backendHttpSettingsCollection: [{ name: 'settings', properties: { port: 443, protocol: 'Https', hostName: APIM_HOST, requestTimeout: 20, probe: ref('probes', 'probe'), ...settings } }],
+    sslCertificates: [{ name: 'cert', properties: { data: pki.frontendPfx, password: PFX_PASSWORD } }],
+  };
+}
+
+/** A rewrite set that tags requests with `X-Listener: <tag>`. */
+export function tagSet(tag: string) {
+  return { name: `tag-${tag}`, properties: { rewriteRules: [{ name: 'tag', ruleSequence: 100, conditions: [], actionSet: { requestHeaderConfigurations: [{ headerName: 'X-Listener', headerValue: tag }] } }] } };
+}
+
+/** A Basic rule from listener to the common pool. */
+export function basicRule(name: string, listener: string, priority: number, rewriteRuleSet?: string) {
+  return {
+    name,
+    properties: {
+      priority,
+      ruleType: 'Basic',
+      httpListener: ref('httpListeners', listener),
+      backendAddressPool: ref('backendAddressPools', 'pool'),
+      backendHttpSettings: ref('backendHttpSettingsCollection', 'settings'),
+      ...(rewriteRuleSet ? { rewriteRuleSet: ref('rewriteRuleSets', rewriteRuleSet) } : {}),
+    },
+  };
+}
+
+export function listener(name: string, port: string, extra: Record<string, unknown> = {}) {
+  return { name, properties: { protocol: 'Https', frontendIPConfiguration: ref('frontendIPConfigurations', 'fip'), frontendPort: ref('frontendPorts', port), sslCertificate: ref('sslCertificates', 'cert'), ...extra } };
+}
