@@ -646,9 +646,6 @@ function intrinsic(info: CertInfo, position: number, isAnchor: boolean, ctx: Ctx
     if (!isAnchor || !selfSigned) {
       if (!WEBPKI_SIGNATURES.has(c.signatureAlgorithmOid)) out.push(['NotSignatureValid', `${who}: signature algorithm ${c.signatureAlgorithmOid} is not allowed`]);
     }
-  } else if (!isCaRole && info.bc?.ca === false && info.ku && hasBit(info.ku.bits, 5)) {
-    // RFC 5280 4.2.1.9: keyCertSign requires cA.
-    out.push(['NotValidForUsage', `${who}: keyCertSign is set but basicConstraints cA is FALSE`]);
   }
   return out;
 }

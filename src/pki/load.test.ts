@@ -99,6 +99,10 @@ test('loadCertificates reads what OpenSSL 3 writes (AES-256-CBC, PBKDF2, SHA-256
     const p = await loadCertificates(both, { origin: 'both.pem' });
     assert.equal(p.format, 'pem');
     assert.ok(p.certificates[0]!.x509.checkPrivateKey(p.privateKey!));
+    // A key that belongs to another certificate is refused.
+    run(['genpkey', '-algorithm', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'other.pem']);
+    const wrong = readFileSync(join(dir, 'c.pem'), 'utf8') + readFileSync(join(dir, 'other.pem'), 'utf8');
+    await assert.rejects(loadCertificates(wrong, { origin: 'wrong.pem' }), (e) => isGatehouseError(e, 'GH_PKI_KEY_MISMATCH') && /^wrong\.pem/.test(e.message));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

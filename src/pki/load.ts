@@ -2,10 +2,10 @@
  * Certificates in every form users have: PEM (one or more blocks), base64 without markers, DER,
  * URL-escaped PEM (X-ARR-ClientCert / $ssl_client_escaped_cert), and PKCS#12/PFX.
  */
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { GatehouseError } from '../core/errors.js';
 import { certificateFromDer, type ParsedCertificate } from './certificate.js';
-import { children, readTlv } from './der.js';
+import { readTlv } from './der.js';
 import type { Certificate, CertificateFormat, LoadedMaterial, LoadOptions } from './index.js';
 import { Pkcs12Failure, readPkcs12 } from './pkcs12.js';
 
@@ -129,15 +129,12 @@ function sameKey(cert: ParsedCertificate, key: KeyObject): boolean {
   if (!pub) return false;
   try {
     const a = pub.export({ format: 'der', type: 'spki' });
-    const b = createPublicKeyFrom(key).export({ format: 'der', type: 'spki' });
+    const b = createPublicKey(key).export({ format: 'der', type: 'spki' });
     return a.equals(b);
   } catch {
     return false;
   }
 }
-
-import { createPublicKey } from 'node:crypto';
-const createPublicKeyFrom = (key: KeyObject): KeyObject => createPublicKey(key);
 
 /** Orders certificates: the one with the key first, then its issuers leaf-side first, then the rest. */
 function orderChain(certs: ParsedCertificate[], first: ParsedCertificate | undefined): ParsedCertificate[] {
@@ -168,6 +165,9 @@ export async function loadCertificates(data: Uint8Array | string, options: LoadO
     } catch (e) {
       throw new GatehouseError('GH_PKI_MALFORMED_CERTIFICATE', `${origin}: the private key in the PEM does not decode: ${(e as Error).message}`, { cause: e });
     }
+    if (!certificates.some((c) => sameKey(c, privateKey))) {
+      throw new GatehouseError('GH_PKI_KEY_MISMATCH', `${origin}: the private key in the PEM belongs to none of its certificates`);
+    }
     const privateKeyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     return { format: d.format, certificates, privateKey, privateKeyPem };
   }
@@ -193,4 +193,3 @@ export async function loadCertificates(data: Uint8Array | string, options: LoadO
   return { format: 'pkcs12', certificates: orderChain(certificates, owner), privateKey: key.key, privateKeyPem };
 }
 
-void children;
