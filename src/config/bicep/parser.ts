@@ -48,6 +48,8 @@ export function parseBicep(text: string): { program: Program; errors: ParseError
 class Parser {
   i = 0;
   depth = 0;
+  /** Inside ( … ) a new line may follow an operator. */
+  parenDepth = 0;
   constructor(readonly toks: Token[], readonly text: string, readonly errors: ParseError[]) {}
 
   // ---- token helpers --------------------------------------------------------------------------
@@ -576,7 +578,7 @@ class Parser {
       const prec = t.kind === 'punct' ? BINARY_PRECEDENCE[t.text] : undefined;
       if (prec === undefined || prec <= minPrec) return left;
       this.next();
-      this.skipNewlines();
+      if (this.parenDepth > 0) this.skipNewlines();
       const right = this.guard(() => this.binary(prec));
       left = { kind: 'binary', op: t.text, left, right, ...this.span(start) };
     }
@@ -689,7 +691,13 @@ class Parser {
         if (t.text === '(') {
           this.next();
           this.skipNewlines();
-          const expr = this.expr();
+          this.parenDepth++;
+          let expr: Expr;
+          try {
+            expr = this.expr();
+          } finally {
+            this.parenDepth--;
+          }
           this.skipNewlines();
           this.expect(')');
           return { kind: 'paren', expr, ...this.span(start) };
