@@ -17,23 +17,36 @@ export interface RawExtension {
 
 /** Parses UTCTime / GeneralizedTime as RFC 5280 requires them (Z, seconds, no fractions). */
 function parseTime(buf: Uint8Array, t: Tlv): Date {
-  const s = Buffer.from(buf.subarray(t.contentStart, t.end)).toString('latin1');
-  let m: RegExpExecArray | null;
+  const len = t.end - t.contentStart;
+  const utc = t.tag === 0x17;
+  if (!utc && t.tag !== 0x18) throw new DerError('validity time is neither UTCTime nor GeneralizedTime', false);
+  const digits = utc ? 12 : 14;
+  const bad = () => new DerError(`${utc ? 'UTCTime' : 'GeneralizedTime'} '${Buffer.from(buf.subarray(t.contentStart, t.end)).toString('latin1')}' is not ${utc ? 'YYMMDDHHMMSSZ' : 'YYYYMMDDHHMMSSZ'}`, false);
+  if (len !== digits + 1 || buf[t.end - 1] !== 0x5a) throw bad();
+  const n = (i: number, w: number): number => {
+    let v = 0;
+    for (let k = 0; k < w; k++) {
+      const c = buf[t.contentStart + i + k]! - 0x30;
+      if (c < 0 || c > 9) throw bad();
+      v = v * 10 + c;
+    }
+    return v;
+  };
   let year: number;
-  if (t.tag === 0x17) {
-    m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-    if (!m) throw new DerError(`UTCTime '${s}' is not YYMMDDHHMMSSZ`, false);
-    const yy = Number(m[1]);
+  let p: number;
+  if (utc) {
+    const yy = n(0, 2);
     year = yy >= 50 ? 1900 + yy : 2000 + yy;
-  } else if (t.tag === 0x18) {
-    m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(s);
-    if (!m) throw new DerError(`GeneralizedTime '${s}' is not YYYYMMDDHHMMSSZ`, false);
-    year = Number(m[1]);
-  } else throw new DerError('validity time is neither UTCTime nor GeneralizedTime', false);
-  const [mo, d, h, mi, se] = [m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number];
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw new DerError(`invalid time '${s}'`, false);
+    p = 2;
+  } else {
+    year = n(0, 4);
+    p = 4;
+  }
+  const mo = n(p, 2), d = n(p + 2, 2), h = n(p + 4, 2), mi = n(p + 6, 2), se = n(p + 8, 2);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw bad();
   const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
-  if (date.getUTCDate() !== d) throw new DerError(`invalid date '${s}'`, false);
+  if (year < 100) date.setUTCFullYear(year);
+  if (date.getUTCDate() !== d) throw bad();
   return date;
 }
 

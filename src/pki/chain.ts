@@ -81,6 +81,8 @@ export interface CertInfo {
   readonly subjectEmails: string[];
   readonly spkiAlg: string;
   readonly spkiParams?: Buffer;
+  /** Signature results of this certificate by issuer id (pure, so kept across calls). */
+  readonly signatures: Map<string, string | undefined>;
 }
 
 const infoCache = new WeakMap<ParsedCertificate, CertInfo>();
@@ -191,6 +193,7 @@ export function certInfo(cert: ParsedCertificate): CertInfo {
     subjectRdns: [],
     subjectEmails: [],
     spkiAlg: '',
+    signatures: new Map(),
   };
   if (cert.hasDuplicateExtensions) malformed.push('the certificate has two extensions with the same OID');
   for (const ext of cert.extensions) {
@@ -541,7 +544,6 @@ interface Ctx {
   readonly anchorIds: Set<string>;
   readonly crls: readonly ParsedCrl[];
   readonly maxIntermediates: number | undefined;
-  readonly sigCache: Map<string, string | undefined>;
   budget: number;
 }
 
@@ -651,11 +653,10 @@ function intrinsic(info: CertInfo, position: number, isAnchor: boolean, ctx: Ctx
 }
 
 function signatureCheck(child: CertInfo, issuer: CertInfo, ctx: Ctx): string | undefined {
-  const key = child.id + '>' + issuer.id;
-  if (ctx.sigCache.has(key)) return ctx.sigCache.get(key);
+  if (child.signatures.has(issuer.id)) return child.signatures.get(issuer.id);
   ctx.budget--;
   const r = checkSignature(child.cert, issuer.cert.publicKey);
-  ctx.sigCache.set(key, r);
+  if (child.signatures.size < 64) child.signatures.set(issuer.id, r);
   return r;
 }
 
@@ -769,7 +770,6 @@ export function verifyChain(leafIn: Certificate, options: ChainOptions & ExtraCh
     anchorIds: new Set(anchors.map((a) => a.sha256)),
     crls: (options.crls ?? []).map((c) => parseCrl(c)),
     maxIntermediates: options.maxIntermediates,
-    sigCache: new Map(),
     budget: options.signatureBudget ?? 256,
   };
   const leafProblems = intrinsic(leaf, 0, ctx.anchorIds.has(leaf.id), ctx);

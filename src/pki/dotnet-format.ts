@@ -29,8 +29,22 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '1.2.840.113549.1.9.1': 'E',
 };
 
-/** Decodes an OBJECT IDENTIFIER's content octets to dotted form. */
+const oidCache = new Map<string, string>();
+
+/** Decodes an OBJECT IDENTIFIER's content octets to dotted form (memoised: certificates repeat the same few OIDs). */
 export function decodeOid(buf: Uint8Array, start: number, end: number): string {
+  if (end - start > 32) return decodeOidSlow(buf, start, end);
+  let key = '';
+  for (let i = start; i < end; i++) key += String.fromCharCode(buf[i]!);
+  let v = oidCache.get(key);
+  if (v === undefined) {
+    v = decodeOidSlow(buf, start, end);
+    if (oidCache.size < 4096) oidCache.set(key, v);
+  }
+  return v;
+}
+
+function decodeOidSlow(buf: Uint8Array, start: number, end: number): string {
   if (start >= end) throw new Error('empty OBJECT IDENTIFIER');
   const arcs: string[] = [];
   let value = 0n;
