@@ -14,6 +14,43 @@ const OPEN: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
  * bracket, or an error with the offset it concerns.
  */
 export function scanExpression(text: string, start: number): ScanResult {
+  // Documents in the 'xml' format escape the expression's quotes and brackets as entities: read
+  // them as the characters they stand for, keeping offsets (map back through `at`).
+  if (text.includes('&', start)) {
+    const { plain, offsets } = unescapeEntities(text, start);
+    const r = scanPlain(plain, 0);
+    if ('error' in r) return { error: r.error, at: offsets[Math.max(0, r.at)] ?? start };
+    return { end: offsets[r.end] ?? text.length };
+  }
+  return scanPlain(text, start);
+}
+
+const ENTITIES: Record<string, string> = { '&quot;': '"', '&apos;': "'", '&lt;': '<', '&gt;': '>', '&amp;': '&' };
+
+/** The text from `start` with the five XML entities replaced; offsets[i] is where plain[i] came from (plus one past the end). */
+function unescapeEntities(text: string, start: number): { plain: string; offsets: number[] } {
+  let plain = '';
+  const offsets: number[] = [];
+  let i = start;
+  while (i < text.length) {
+    if (text[i] === '&') {
+      const m = /^&(quot|apos|lt|gt|amp);/.exec(text.slice(i, i + 6));
+      if (m) {
+        plain += ENTITIES[m[0]]!;
+        offsets.push(i);
+        i += m[0].length;
+        continue;
+      }
+    }
+    plain += text[i];
+    offsets.push(i);
+    i++;
+  }
+  offsets.push(text.length);
+  return { plain, offsets };
+}
+
+function scanPlain(text: string, start: number): ScanResult {
   const first = text[start + 1];
   if (text[start] !== '@' || (first !== '(' && first !== '{')) return { error: "an expression starts with '@(' or '@{'", at: start };
   const stack: { close: string; at: number; interp?: { verbatim: boolean } }[] = [];

@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ApimOperation } from '../model/apiManagement.js';
+import { compileTemplate, matchOperation, sortOperations } from './matcher.js';
+
+const op = (name: string, method: string, urlTemplate: string, required = true): ApimOperation => ({
+  name,
+  displayName: name,
+  method,
+  urlTemplate,
+  templateParameters: [...urlTemplate.matchAll(/\{([^}]+)\}/g)].map((m) => ({ name: m[1]!, required })),
+  origin: { path: name },
+});
+
+const ops = sortOperations([
+  op('byId', 'GET', '/customers/{cid}/orders/{oid}'),
+  op('latest', 'GET', '/customers/{cid}/orders/latest'),
+  op('all', 'GET', '/*'),
+  op('search', 'GET', '/search?q={q}'),
+  op('post', 'POST', '/customers'),
+].map(compileTemplate));
+
+const match = (method: string, path: string, query: [string, string][] = []) => {
+  const m = matchOperation(ops, method, path, query);
+  return m ? { name: m.op.operation.name, params: Object.fromEntries(m.params) } : undefined;
+};
+
+test('literal segments win over parameters, parameters over wildcards', () => {
+  assert.deepEqual(match('GET', '/customers/7/orders/latest'), { name: 'latest', params: { cid: '7' } });
+  assert.deepEqual(match('GET', '/customers/7/orders/9'), { name: 'byId', params: { cid: '7', oid: '9' } });
+  assert.deepEqual(match('GET', '/anything/else'), { name: 'all', params: { '*': 'anything/else' } });
+});
+
+test('method must match (a mismatch is no match: 404 upstream); trailing slash and case are tolerated; params are decoded', () => {
+  assert.equal(match('DELETE', '/customers'), undefined);
+  assert.deepEqual(match('POST', '/Customers/'), { name: 'post', params: {} });
+  assert.deepEqual(match('GET', '/customers/a%20b/orders/1')?.params, { cid: 'a b', oid: '1' });
+});
+
+test('query parameters named in the template are captured and, when required, needed', () => {
+  assert.deepEqual(match('GET', '/search', [['q', 'x'], ['page', '2']]), { name: 'search', params: { q: 'x' } });
+  assert.equal(match('GET', '/search')?.name, 'all');
+});
