@@ -404,7 +404,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     // Headers Application Gateway adds (spec 5.6), before rewrites so that rewrites can change them.
     const scheme = conn.tls ? 'https' : 'http';
     const clientAddr = `${conn.remoteAddress}:${conn.remotePort}`;
-    const xff = reqHeaders.getAll('x-forwarded-for');
+    const xff = reqHeaders.getAll('x-forwarded-for')?.slice();
     reqHeaders.set('X-Forwarded-For', xff && xff.length ? `${xff.join(', ')}, ${clientAddr}` : clientAddr);
     reqHeaders.set('X-Forwarded-Proto', scheme);
     reqHeaders.set('X-Forwarded-Port', String(group.declaredPort));
@@ -423,6 +423,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       reqHeaders,
       clientCertificateVerification: verification,
       receivedBytes: 0,
+      clientXForwardedFor: xff && xff.length ? xff.join(', ') : undefined,
     };
     let path = uriPath;
     let query = queryString;

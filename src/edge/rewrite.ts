@@ -28,6 +28,8 @@ export interface RewriteContext {
   /** SUCCESS | PASSTHROUGH | NONE | '' (spec 2.1, PR #128589). */
   readonly clientCertificateVerification: string;
   readonly receivedBytes: number;
+  /** X-Forwarded-For as the client sent it (before the gateway appended to it). */
+  readonly clientXForwardedFor: string | undefined;
   resHeaders?: HeaderMap;
   status?: number;
   sentBytes?: number;
@@ -39,10 +41,7 @@ const peer = (ctx: RewriteContext) => ctx.conn.peerCertificate();
 
 /** The server variables of spec 3.7 and 2.1. */
 const SERVER_VARIABLES: Record<string, Getter> = {
-  add_x_forwarded_for_proxy: (ctx) => {
-    const xff = ctx.reqHeaders.getAll('x-forwarded-for');
-    return xff && xff.length ? `${xff.join(', ')}, ${ctx.conn.remoteAddress}` : ctx.conn.remoteAddress;
-  },
+  add_x_forwarded_for_proxy: (ctx) => (ctx.clientXForwardedFor ? `${ctx.clientXForwardedFor}, ${ctx.conn.remoteAddress}` : ctx.conn.remoteAddress),
   ciphers_supported: () => '',
   ciphers_used: (ctx) => ctx.conn.tlsDetails().cipher,
   client_ip: (ctx) => ctx.conn.remoteAddress,
