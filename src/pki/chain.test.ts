@@ -162,6 +162,8 @@ test('name constraints: permitted and excluded DNS, email and IP subtrees; malfo
   const dirCa = await generateCertificate({ ...base, subject: 'CN=Dir', issuer: by(ca), ca: {}, extraExtensions: nc(seq(tlv(0xa0, seq(tlv(0xa4, seq(tlv(0x31, seq(oid('2.5.4.10'), tlv(0x0c, Buffer.from('Acme')))))))))) });
   const inAcme = await generateCertificate({ ...base, subject: [['O', 'Acme'], ['CN', 'x']], issuer: by(dirCa) });
   const outside = await generateCertificate({ ...base, subject: [['O', 'Other'], ['CN', 'x']], issuer: by(dirCa) });
+  const caseAndSpace = await generateCertificate({ ...base, subject: [['O', '  ACME '], ['CN', 'x']], issuer: by(dirCa) });
+  assert.deepEqual(verifyChain(caseAndSpace.certificate, { anchors: [ca.certificate], intermediates: [dirCa.certificate] }).status, []);
   assert.deepEqual(verifyChain(inAcme.certificate, { anchors: [ca.certificate], intermediates: [dirCa.certificate] }).status, []);
   assert.deepEqual(verifyChain(outside.certificate, { anchors: [ca.certificate], intermediates: [dirCa.certificate] }).status, ['HasNotPermittedNameConstraint']);
 });

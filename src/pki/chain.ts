@@ -445,11 +445,30 @@ function ipMatches(addr: Buffer, constraint: Buffer): boolean {
   return true;
 }
 
+/**
+ * An RDN in comparable form (RFC 5280 7.1, simplified RFC 4518): attribute values of the string
+ * types case-folded with inner whitespace collapsed; other values compared as encoded.
+ */
+function rdnKey(rdn: Buffer): string {
+  const parts: string[] = [];
+  for (const atv of children(rdn, readTlv(rdn, 0))) {
+    const [t, v] = children(rdn, atv);
+    if (!t || !v) return rdn.toString('hex');
+    const type = decodeOid(rdn, t.contentStart, t.end);
+    let value: string;
+    if (v.tag === 0x0c || v.tag === 0x13 || v.tag === 0x16 || v.tag === 0x14) {
+      value = rdn.toString(v.tag === 0x0c ? 'utf8' : 'latin1', v.contentStart, v.end).trim().replace(/\s+/g, ' ').toLowerCase();
+    } else value = '#' + rdn.toString('hex', v.start, v.end);
+    parts.push(`${type}=${value}`);
+  }
+  return parts.sort().join('+');
+}
+
 function dirMatches(rdns: Buffer[], constraintDer: Buffer): boolean {
   const top = readTlv(constraintDer, 0);
   const crdns = children(constraintDer, top).map((t) => slice(constraintDer, t));
   if (crdns.length > rdns.length) return false;
-  return crdns.every((r, i) => r.equals(rdns[i]!));
+  return crdns.every((r, i) => r.equals(rdns[i]!) || rdnKey(r) === rdnKey(rdns[i]!));
 }
 
 interface NameToCheck {
