@@ -1,0 +1,142 @@
+/**
+ * X509Certificate2 on src/pki: the properties API Management shows, Verify() and the APIM
+ * extension VerifyNoRevocation(), chained to the deployment's Root and CertificateAuthority stores.
+ */
+import { certificateFromDer, verifyChain, type Certificate } from '../../pki/index.js';
+import { DotNetException } from '../errors.js';
+import { CsObject, EnumValue, ex, type Runtime } from './core.js';
+import { DateTime } from './datetime.js';
+import type { HostContext } from '../host.js';
+
+export class X500DistinguishedName extends CsObject {
+  constructor(readonly Name: string) {
+    super();
+  }
+  get $type(): string {
+    return 'System.Security.Cryptography.X509Certificates.X500DistinguishedName';
+  }
+  override ToString(): string {
+    return 'System.Security.Cryptography.X509Certificates.X500DistinguishedName';
+  }
+}
+
+export class X509Certificate2 extends CsObject {
+  constructor(readonly cert: Certificate, private readonly host: HostContext) {
+    super();
+  }
+  get $type(): string {
+    return 'System.Security.Cryptography.X509Certificates.X509Certificate2';
+  }
+  get Thumbprint(): string {
+    return this.cert.thumbprint;
+  }
+  get Subject(): string {
+    return this.cert.subject;
+  }
+  get Issuer(): string {
+    return this.cert.issuer;
+  }
+  get SubjectName(): X500DistinguishedName {
+    return new X500DistinguishedName(this.cert.subject);
+  }
+  get IssuerName(): X500DistinguishedName {
+    return new X500DistinguishedName(this.cert.issuer);
+  }
+  get SerialNumber(): string {
+    return this.cert.serialNumber;
+  }
+  get NotBefore(): DateTime {
+    return new DateTime(this.cert.notBefore.getTime(), 'Local');
+  }
+  get NotAfter(): DateTime {
+    return new DateTime(this.cert.notAfter.getTime(), 'Local');
+  }
+  get RawData(): Buffer {
+    return Buffer.from(this.cert.der);
+  }
+  get HasPrivateKey(): boolean {
+    return false;
+  }
+  get Version(): number {
+    return 3;
+  }
+  get FriendlyName(): string {
+    return '';
+  }
+  GetRawCertData(): Buffer {
+    return Buffer.from(this.cert.der);
+  }
+  GetCertHash(): Buffer {
+    return Buffer.from(this.cert.thumbprint, 'hex');
+  }
+  GetCertHashString(): string {
+    return this.cert.thumbprint;
+  }
+  GetSerialNumberString(): string {
+    return this.cert.serialNumber;
+  }
+  GetExpirationDateString(): string {
+    return this.NotAfter.ToString();
+  }
+  GetEffectiveDateString(): string {
+    return this.NotBefore.ToString();
+  }
+  GetNameInfo(type: unknown, forIssuer: unknown): string {
+    const dn = forIssuer === true ? this.cert.issuer : this.cert.subject;
+    const kind = type instanceof EnumValue ? type.name : 'SimpleName';
+    if (kind === 'SimpleName' || kind === 'DnsName') {
+      const m = /(?:^|,\s*)CN=((?:[^,"]|"[^"]*")*)/.exec(dn);
+      return m ? m[1]!.replace(/^"|"$/g, '') : dn;
+    }
+    if (kind === 'EmailName') {
+      const m = /(?:^|,\s*)E=([^,]*)/.exec(dn);
+      return m ? m[1]! : '';
+    }
+    return dn;
+  }
+  private chain(): ReturnType<typeof verifyChain> {
+    const d = this.host.deployment;
+    return verifyChain(this.cert, { anchors: d.trustedRoots, intermediates: d.intermediates, at: this.host.now() });
+  }
+  /**
+   * Chain validation with a revocation check. Gatehouse cannot fetch CRLs or ask OCSP responders
+   * (no network), so, as .NET does offline, a chain with any certificate below the trust anchor has
+   * RevocationStatusUnknown and Verify() is false. Use VerifyNoRevocation() (as the seed does).
+   */
+  Verify(): boolean {
+    const r = this.chain();
+    if (!r.valid) return false;
+    return r.chain.length <= 1;
+  }
+  VerifyNoRevocation(): boolean {
+    return this.chain().valid;
+  }
+  override Equals(o: unknown): boolean {
+    return o instanceof X509Certificate2 && o.cert.issuer === this.cert.issuer && o.cert.serialNumber === this.cert.serialNumber;
+  }
+  override ToString(verbose?: unknown): string {
+    return this.cert.toDotNetString(verbose === true);
+  }
+  override GetHashCode(): number {
+    return parseInt(this.cert.thumbprint.slice(0, 8), 16) | 0;
+  }
+}
+
+/** `new X509Certificate2(byte[])` (and the base64 string / password forms that carry DER). */
+export function newX509Certificate2(rt: Runtime, args: unknown[]): X509Certificate2 {
+  const data = args[0];
+  if (data === null || data === undefined) throw ex.argNull('rawData');
+  let der: Uint8Array;
+  if (data instanceof Uint8Array) der = data;
+  else if (typeof data === 'string') throw new DotNetException('System.Security.Cryptography.CryptographicException', 'The system cannot find the file specified.');
+  else throw ex.invalidCast(data, 'System.Byte[]');
+  if (der.length === 0) throw ex.arg('Array may not be empty or null.', 'rawData');
+  let cert: Certificate;
+  try {
+    cert = certificateFromDer(der);
+  } catch (e) {
+    if (e instanceof DotNetException) throw e;
+    throw new DotNetException('System.Security.Cryptography.CryptographicException', 'Cannot find the requested object.');
+  }
+  return new X509Certificate2(cert, rt.host);
+}
