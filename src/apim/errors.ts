@@ -4,5 +4,4 @@ import { defineCodes } from '../core/errors.js';
 export const ApimCodes = defineCodes({
   GH_APIM_CERTIFICATE: 'A certificate of the service (CA store, certificate entity or custom host name) could not be loaded.',
   GH_APIM_TLS: 'The gateway has no TLS certificate: give a platform CA or an explicit certificate and key.',
-  GH_APIM_POLICY: 'A policy document of the service has errors; the service was not started.',
 });

@@ -17,5 +17,4 @@ export const PolicyCodes = defineCodes({
   GH_POLICY_INVALID_VALUE: 'An attribute or element value is not valid for the policy (not a number, not one of the allowed words …).',
   GH_POLICY_DUPLICATE_BASE: 'A section holds <base/> more than once.',
   GH_POLICY_REFERENCE: 'A policy refers to a certificate, backend or fragment that does not exist.',
-  GH_POLICY_RUNTIME: 'A policy failed while a request was processed (reported in logs and context.LastError).',
 });
