@@ -108,6 +108,38 @@ function num(v: unknown, st: ST): number {
 const MEMBER_ST: Record<string, ST> = { Length: 'int', Count: 'int', StatusCode: 'int', Port: 'int', Year: 'int', Month: 'int', Day: 'int', Hour: 'int', Minute: 'int', Second: 'int', Millisecond: 'int', Ticks: 'long', TotalSeconds: 'double', TotalMilliseconds: 'double', TotalMinutes: 'double', TotalHours: 'double', TotalDays: 'double', DayOfYear: 'int' };
 const METHOD_ST: Record<string, ST> = { IndexOf: 'int', LastIndexOf: 'int', IndexOfAny: 'int', CompareTo: 'int', Count: 'int', GetHashCode: 'int', ToUnixTimeSeconds: 'long', ToUnixTimeMilliseconds: 'long', Next: 'int', ToString: 'string', Substring: 'string', ToLower: 'string', ToUpper: 'string', ToLowerInvariant: 'string', ToUpperInvariant: 'string', Trim: 'string', Replace: 'string', Contains: 'bool', StartsWith: 'bool', EndsWith: 'bool', Equals: 'bool', Any: 'bool', All: 'bool' };
 
+
+/**
+ * The static shape of API Management's `context` object (spec 3.3), so that a misspelt member or a
+ * property used like a method (`context.Request.MatchedParameters("x")`) is a load-time error.
+ * Values are the static type of the member: 'ctx:…' for modelled objects, a primitive name, or ''
+ * (dynamic). Methods are marked with '()'.
+ */
+const CONTEXT_MODEL: Record<string, { name: string; members: Record<string, string> }> = {
+  'ctx:context': { name: 'IProxyRequestContext', members: { Api: 'ctx:api', Deployment: 'ctx:deployment', Elapsed: '', LastError: 'ctx:lasterror', Operation: 'ctx:operation', Product: 'ctx:product', Request: 'ctx:request', RequestId: '', Response: 'ctx:response', Subscription: 'ctx:subscription', Timestamp: '', Tracing: 'bool', User: 'ctx:user', Variables: '', Trace: '()', Backend: '', Workspace: '', GraphQL: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:request': { name: 'IRequest', members: { Body: '', Certificate: '', Headers: '', IpAddress: 'string', MatchedParameters: '', Method: 'string', OriginalUrl: 'ctx:url', Url: 'ctx:url', PrivateEndpointConnection: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:response': { name: 'IResponse', members: { Body: '', Headers: '', StatusCode: 'int', StatusReason: 'string', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:url': { name: 'IUrl', members: { Host: 'string', Path: 'string', Port: 'int', Query: '', QueryString: 'string', Scheme: 'string', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:deployment': { name: 'IDeployment', members: { Gateway: '', GatewayId: 'string', Region: 'string', ServiceId: 'string', ServiceName: 'string', Certificates: '', SustainabilityInfo: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:lasterror': { name: 'ILastError', members: { Source: 'string', Reason: 'string', Message: 'string', Scope: 'string', Section: 'string', Path: 'string', PolicyId: 'string', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:operation': { name: 'IOperation', members: { Id: 'string', Method: 'string', Name: 'string', UrlTemplate: 'string', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:api': { name: 'IApi', members: { Id: 'string', IsCurrentRevision: 'bool', Name: 'string', Path: 'string', Revision: 'string', ServiceUrl: 'ctx:url', Version: 'string', Protocols: '', SubscriptionKeyParameterNames: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:product': { name: 'IProduct', members: { ApprovalRequired: 'bool', Groups: '', Id: 'string', Name: 'string', State: '', SubscriptionsLimit: '', SubscriptionRequired: 'bool', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:subscription': { name: 'ISubscription', members: { CreatedDate: '', EndDate: '', Id: 'string', Key: 'string', Name: 'string', PrimaryKey: 'string', SecondaryKey: 'string', StartDate: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+  'ctx:user': { name: 'IUser', members: { Email: 'string', FirstName: 'string', Groups: '', Id: 'string', Identities: '', LastName: 'string', Note: 'string', RegistrationDate: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
+};
+
+function contextMember(tst: ST, name: string, at: number, invoked: boolean): ST {
+  if (!tst || !tst.startsWith('ctx:')) return undefined;
+  const m = CONTEXT_MODEL[tst];
+  if (!m) return undefined;
+  const t = m.members[name];
+  if (t === undefined) throw new CompileError('GH_EXPR_UNKNOWN_NAME', `'${m.name}' does not contain a definition for '${name}'`, at);
+  if (invoked && t !== '()') throw new CompileError('GH_EXPR_SYNTAX', `non-invocable member '${m.name}.${name}' cannot be used like a method`, at);
+  if (!invoked && t === '()') throw new CompileError('GH_EXPR_SYNTAX', `'${m.name}.${name}' is a method; call it with ( )`, at);
+  return t === '' || t === '()' ? undefined : t;
+}
+
 export interface CompileOutput {
   readonly run: (rt: Runtime) => unknown;
 }
@@ -343,7 +375,7 @@ class Compiler {
   private name(e: Extract<Expr, { kind: 'Name' }>, s: FnScope): Compiled {
     const local = s.lookup(e.name);
     if (local) return this.v(this.readVar(local.depth, local.v.slot), local.v.st);
-    if (e.name === 'context') return this.v((f) => f.rt.context, 'context');
+    if (e.name === 'context') return this.v((f) => f.rt.context, 'ctx:context');
     const typeName = e.typeArgs ? `${e.name}\`${e.typeArgs.length}` : e.name;
     const info = REGISTRY.get(typeName);
     if (info) {
@@ -379,7 +411,7 @@ class Compiler {
     const at = e.nameStart;
     const cond = e.conditional;
     const tst = target.st;
-    const st = MEMBER_ST[name];
+    const st = contextMember(tst, name, at, false) ?? MEMBER_ST[name];
     return this.v((f) => {
       const t = obj(f);
       if (t === null || t === undefined) {
@@ -388,7 +420,7 @@ class Compiler {
       }
       f.rt.at = at;
       return getMember(f.rt, t, name);
-    }, tst === 'context' && name === 'Variables' ? undefined : st);
+    }, tst === 'ctx:context' && name === 'Variables' ? undefined : st);
   }
 
   private args(args: readonly Arg[], s: FnScope): Code[] {
@@ -461,6 +493,7 @@ class Compiler {
       }
       const obj = target.code;
       const cond = callee.conditional;
+      contextMember(target.st, name, nameAt, true);
       const st = METHOD_ST[name];
       const tst = target.st;
       const stResult = name === 'ToCharArray' ? 'array' : tst === 'string' && (name === 'Split') ? 'array' : st;
@@ -617,7 +650,7 @@ class Compiler {
     };
   }
 
-  private lambda(params: readonly Param[], body: Expr | Block, s: FnScope): Code {
+  private lambda(params: readonly Param[], body: Expr | Block, s: FnScope, counted = false): Code {
     const inner = new FnScope(s);
     const slots = params.map((p) => inner.declare(p.name, p.type ? stOf(this.resolveType(p.type)) : undefined, p.start).slot);
     const n = slots.length;
@@ -637,7 +670,7 @@ class Compiler {
       };
     }
     const code = this.value(body, inner);
-    if (n === 1) {
+    if (n === 1 && !counted) {
       return (f) => (a0: unknown) => {
         const nf: Frame = { vars: new Array(inner.count), parent: f, rt: f.rt, ret: undefined };
         nf.vars[0] = a0;
@@ -760,13 +793,14 @@ class Compiler {
     const fnInits: ((f: Frame) => void)[] = [];
     const fnDecls: { st: Extract<Stmt, { kind: 'LocalFunction' }>; slot: number }[] = [];
     for (const st of list) if (st.kind === 'LocalFunction') fnDecls.push({ st, slot: s.declare(st.name, undefined, st.start).slot });
+    const codes = list.filter((x) => x.kind !== 'LocalFunction').map((x) => this.statement(x, s));
+    // local functions see every local of the block (compiled after the statements declared them)
     for (const { st, slot } of fnDecls) {
-      const make = this.lambda(st.params, st.body, s);
+      const make = this.lambda(st.params, st.body, s, true);
       fnInits.push((f) => {
         f.vars[slot] = make(f);
       });
     }
-    const codes = list.filter((x) => x.kind !== 'LocalFunction').map((x) => this.statement(x, s));
     s.blocks.pop();
     const n = codes.length;
     return (f) => {
