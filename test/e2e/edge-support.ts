@@ -99,7 +99,13 @@ export interface Backend {
 }
 
 /** An HTTPS backend like API Management: /status-0123456789abcdef answers 200; everything else echoes. */
-export async function startBackend(pki: TestPki, options: { delayMs?: number; statusPath?: string; plain?: boolean } = {}): Promise<Backend> {
+export interface BackendAnswer {
+  status?: number;
+  body?: string;
+  delayMs?: number;
+}
+
+export async function startBackend(pki: TestPki, options: { delayMs?: number; statusPath?: string; plain?: boolean; name?: string; respond?: (req: http.IncomingMessage) => BackendAnswer | undefined } = {}): Promise<Backend> {
   const requests: RecordedRequest[] = [];
   const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     let body = '';
@@ -108,12 +114,14 @@ export async function startBackend(pki: TestPki, options: { delayMs?: number; st
     req.on('end', () => {
       const rec: RecordedRequest = { method: req.method!, url: req.url!, rawHeaders: req.rawHeaders, servername: (req.socket as tls.TLSSocket).servername || undefined, body };
       if (req.url !== (options.statusPath ?? '/status-0123456789abcdef')) requests.push(rec);
+      const answer = options.respond?.(req);
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(200, { 'Content-Type': 'application/json', 'X-Backend': 'yes', Server: 'backend' });
-        res.end(JSON.stringify({ url: req.url, method: req.method }));
+        res.writeHead(answer?.status ?? 200, { 'Content-Type': 'application/json', 'X-Backend': options.name ?? 'yes', Server: 'backend' });
+        res.end(answer?.body ?? JSON.stringify({ url: req.url, method: req.method }));
       };
-      if (options.delayMs && req.url !== (options.statusPath ?? '/status-0123456789abcdef')) setTimeout(send, options.delayMs);
+      const delay = answer?.delayMs ?? (req.url !== (options.statusPath ?? '/status-0123456789abcdef') ? options.delayMs : undefined);
+      if (delay) setTimeout(send, delay);
       else send();
     });
   };
