@@ -87,11 +87,15 @@ test('loadCertificates reads what OpenSSL 3 writes (AES-256-CBC, PBKDF2, SHA-256
       '-subj', '/C=NL/O=Acme, Inc./OU=a;b/CN=x "y"', '-days', '2']);
     run(['pkcs12', '-export', '-in', 'c.pem', '-inkey', 'k.pem', '-out', 'a.pfx', '-passout', 'pass:P@ssw0rd']);
     run(['pkcs12', '-export', '-in', 'c.pem', '-inkey', 'k.pem', '-out', 'n.pfx', '-passout', 'pass:']);
-    const info = run(['pkcs12', '-in', 'a.pfx', '-info', '-noout', '-passin', 'pass:P@ssw0rd']).toString() + '';
-    void info;
+    // What OpenSSL 1.x wrote by default: certificates under pbeWithSHAAnd40BitRC2-CBC, SHA-1 MAC.
+    run(['pkcs12', '-export', '-legacy', '-in', 'c.pem', '-inkey', 'k.pem', '-out', 'rc2.pfx', '-passout', 'pass:P@ssw0rd']);
     const m = await loadCertificates(readFileSync(join(dir, 'a.pfx')), { origin: 'a.pfx', password: 'P@ssw0rd' });
+    await assert.rejects(loadCertificates(readFileSync(join(dir, 'rc2.pfx')), { origin: 'rc2.pfx', password: 'wrong' }), (e) => isGatehouseError(e, 'GH_PKI_PFX_PASSWORD'));
     assert.equal(m.certificates[0]!.subject, 'CN="x ""y""", OU="a;b", O="Acme, Inc.", C=NL');
     assert.equal(m.privateKey?.asymmetricKeyType, 'ec');
+    const rc2 = await loadCertificates(readFileSync(join(dir, 'rc2.pfx')), { origin: 'rc2.pfx', password: 'P@ssw0rd' });
+    assert.equal(rc2.certificates[0]!.thumbprint, m.certificates[0]!.thumbprint);
+    assert.ok(rc2.certificates[0]!.x509.checkPrivateKey(rc2.privateKey!));
     const n = await loadCertificates(readFileSync(join(dir, 'n.pfx')), { origin: 'n.pfx' });
     assert.equal(n.certificates.length, 1);
     // A PEM with certificate and key.

@@ -13,6 +13,7 @@ import { EncryptedPrivateKeyInfo } from '@peculiar/asn1-pkcs8';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 import { children, content, integer, nullValue, octets, oid, readSmallInteger, readTlv, seq, slice, tlv, type Tlv } from './der.js';
 import { decodeOid } from './dotnet-format.js';
+import { rc2CbcDecrypt } from './rc2.js';
 
 const OID = {
   sha1: '1.3.14.3.2.26',
@@ -215,8 +216,19 @@ function decrypt(alg: AlgorithmIdentifier, data: Buffer, password: string): Buff
       return decipher(cipher.name, key, p.iv, data);
     }
     case OID.pbeShaRc2_40:
-    case OID.pbeShaRc2_128:
-      throw new Pkcs12Failure('unsupported', 'RC2 encryption (pbeWithSHAAnd40BitRC2-CBC, old OpenSSL/Windows exports) is not supported; re-export the file with AES-256 (openssl pkcs12 -export without -legacy)');
+    case OID.pbeShaRc2_128: {
+      // OpenSSL 1.x's default for the certificates; Node's OpenSSL 3 has no RC2, see rc2.ts.
+      const { salt, iterations } = parsePbeParams(alg.parameters ?? undefined);
+      const pw = bmpPassword(password);
+      const bits = alg.algorithm === OID.pbeShaRc2_40 ? 40 : 128;
+      const key = pkcs12Kdf(OID.sha1, pw, salt, 1, iterations, bits / 8);
+      const iv = pkcs12Kdf(OID.sha1, pw, salt, 2, iterations, 8);
+      try {
+        return rc2CbcDecrypt(key, bits, iv, data);
+      } catch {
+        throw new Pkcs12Failure('password', 'decryption failed (wrong password?)');
+      }
+    }
     default:
       throw new Pkcs12Failure('unsupported', `unsupported encryption algorithm ${alg.algorithm}`);
   }
