@@ -52,6 +52,8 @@ test('every text form and DER give the same certificate', () => {
     [read('dev-client-01.nginx-escaped-cert.txt').toString(), 'escaped'],
     [der, 'der'],
     ['\uFEFF' + pem.toString('utf8').replace(/\n/g, '\r\n'), 'BOM + CRLF'],
+    [Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(pem.toString('utf8').replace(/\n/g, '\r\n'), 'utf16le')]), 'UTF-16LE (PowerShell Out-File)'],
+    [Buffer.from(pem.toString('utf8').replace(/\n/g, ' ')), 'PEM folded onto one line (a header value)'],
   ];
   for (const [data, what] of forms) {
     const [c] = parseCertificates(data, { origin: what });

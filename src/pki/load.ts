@@ -96,8 +96,12 @@ function decode(data: Uint8Array | string, origin: string): Decoded {
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.length === 0) throw unrecognised(origin, 'the input is empty');
   if (buf[0] === 0x30) return { format: looksLikePkcs12(buf) ? 'pkcs12' : 'der', blobs: [buf], keyPems: [] };
-  // Text: PEM, base64, escaped PEM (UTF-8, maybe with a BOM).
-  const text = buf.toString('utf8');
+  // Text: PEM, base64, escaped PEM: UTF-8 (maybe with a BOM), or UTF-16 with a BOM as Windows
+  // PowerShell 5's Out-File writes it.
+  let text: string;
+  if (buf[0] === 0xff && buf[1] === 0xfe) text = buf.subarray(2).toString('utf16le');
+  else if (buf[0] === 0xfe && buf[1] === 0xff) text = Buffer.from(buf.subarray(2)).swap16().toString('utf16le');
+  else text = buf.toString('utf8');
   if (/[\0-\x08\x0e-\x1f]/.test(text.slice(0, 512))) throw unrecognised(origin, `binary data that is not DER (first byte 0x${buf[0]!.toString(16).padStart(2, '0')})`);
   return decodeText(text, origin);
 }
