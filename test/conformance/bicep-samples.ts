@@ -33,6 +33,8 @@ export interface SampleResult {
   /** Uses Microsoft.Network/* or Microsoft.ApiManagement/* (in the file or its compiled modules). */
   readonly network: boolean;
   readonly ms: number;
+  /** Both front-ends reject the sample with the same error codes (it cannot deploy as written). */
+  readonly bothReject?: boolean;
 }
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -47,7 +49,7 @@ function walk(dir: string, out: string[] = []): string[] {
 const FIXED_NOW = new Date('2024-01-01T00:00:00Z');
 
 /** Values for parameters without defaults, from the compiled template's declarations. */
-function syntheticParams(template: unknown): Record<string, unknown> {
+export function syntheticParams(template: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   if (!isObject(template) || !isObject(template.parameters)) return out;
   const defs = isObject(template.definitions) ? template.definitions : {};
@@ -74,7 +76,7 @@ function syntheticParams(template: unknown): Record<string, unknown> {
         out[name] = {};
         break;
       case 'array':
-        out[name] = [];
+        out[name] = Array.from({ length: typeof d.minLength === 'number' ? d.minLength : 0 }, (_, i) => `item${i}`);
         break;
       default: {
         const min = typeof d.minLength === 'number' ? d.minLength : 0;
@@ -92,10 +94,12 @@ function syntheticParams(template: unknown): Record<string, unknown> {
 function normalize(v: unknown, depth = 0): unknown {
   if (depth > 60) return v;
   if (v instanceof Unknown) return '<unknown>';
+  // resource ids and types are case-insensitive in ARM (bicep build may change their case)
+  if (typeof v === 'string' && /^\/(subscriptions|providers|tenants)\//i.test(v)) return v.toLowerCase();
   if (Array.isArray(v)) return v.map((x) => normalize(x, depth + 1));
   if (isObject(v)) {
     const o: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) o[k] = normalize(v[k], depth + 1);
+    for (const k of Object.keys(v).sort()) o[/^\/(subscriptions|providers)\//i.test(k) ? k.toLowerCase() : k] = normalize(v[k], depth + 1);
     return o;
   }
   return v;
@@ -108,7 +112,7 @@ function resourcesOf(r: DeploymentResult): Record<string, unknown>[] {
     .filter((x) => !x.existing)
     .map((x) => {
       const o: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(x)) if (!SKIP_KEYS.has(k)) o[k] = v;
+      for (const [k, v] of Object.entries(x)) if (!SKIP_KEYS.has(k)) o[k] = k === 'type' && typeof v === 'string' ? v.toLowerCase() : v;
       return normalize(o) as Record<string, unknown>;
     })
     .sort((a, b) => (String(a.id).toLowerCase() < String(b.id).toLowerCase() ? -1 : 1));
@@ -150,7 +154,7 @@ function errorsOf(r: DeploymentResult, root: string): string | undefined {
   return e.slice(0, 2).map((d) => formatDiagnostic({ ...d, file: d.file ? relative(root, d.file) : '' })).join(' | ');
 }
 
-function timed(f: () => { ok: boolean; reason?: string }): { ok: boolean; reason?: string; ms: number } {
+function timed(f: () => { ok: boolean; reason?: string; bothReject?: boolean }): { ok: boolean; reason?: string; ms: number; bothReject?: boolean } {
   const t0 = performance.now();
   try {
     const r = f();
@@ -160,13 +164,20 @@ function timed(f: () => { ok: boolean; reason?: string }): { ok: boolean; reason
   }
 }
 
-export function differential(bicep: string, json: string, root = CORPUS): { ok: boolean; reason?: string } {
+export function differential(bicep: string, json: string, root = CORPUS): { ok: boolean; reason?: string; bothReject?: boolean } {
   const template = JSON.parse(readFileSync(json, 'utf8'));
   const params = syntheticParams(template);
   const a = evaluateDeploymentSync(bicep, { params, now: FIXED_NOW });
   const b = evaluateDeploymentSync(json, { params, now: FIXED_NOW });
   const ea = errorsOf(a, root);
   const eb = errorsOf(b, root);
+  if (ea && eb) {
+    // the sample cannot deploy as written (Azure would reject it too): both front-ends must say so alike
+    const codes = (r: DeploymentResult) => [...new Set(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].sort().join(',');
+    const cb = new Set(codes(b).split(','));
+    if (codes(a).split(',').some((c) => cb.has(c))) return { ok: true, bothReject: true };
+    return { ok: false, reason: `both reject, differently: bicep ${codes(a)} (${ea}) / json ${codes(b)} (${eb})` };
+  }
   if (ea || eb) return { ok: false, reason: ea ? `bicep: ${ea}` : `json: ${eb}` };
   const d = firstDiff(resourcesOf(a), resourcesOf(b), 'resources');
   if (d) return { ok: false, reason: d };
@@ -202,7 +213,7 @@ function snapshot(dir: string, root: string): { ok: boolean; reason?: string } {
   const e = errorsOf(r, root);
   if (e) return { ok: false, reason: e };
   const exp = (Array.isArray(expected.predictedResources) ? expected.predictedResources : [])
-    .map((x: unknown) => normalize(x))
+    .map((x: unknown) => normalize(isObject(x) && typeof x.type === 'string' ? { ...x, type: x.type.toLowerCase() } : x))
     .sort((a: any, b: any) => (String(a.id).toLowerCase() < String(b.id).toLowerCase() ? -1 : 1));
   const act = resourcesOf(r).map((x) => {
     const o = { ...x };
@@ -254,7 +265,12 @@ export function runBicepConformance(root = CORPUS, filter?: string): SampleResul
 
 export function summarize(results: SampleResult[]): string {
   const rate = (xs: SampleResult[]) => `${xs.filter((x) => x.ok).length}/${xs.length} (${xs.length ? ((100 * xs.filter((x) => x.ok).length) / xs.length).toFixed(1) : '0.0'}%)`;
-  const lines = [`overall: ${rate(results)}`, `Microsoft.Network/* or Microsoft.ApiManagement/*: ${rate(results.filter((r) => r.network))}`];
+  const strict = (xs: SampleResult[]) => `${xs.filter((x) => x.ok && !x.bothReject).length}/${xs.length} evaluate and match`;
+  const net = results.filter((r) => r.network);
+  const lines = [
+    `overall: ${rate(results)} agree (${strict(results)}; ${results.filter((r) => r.bothReject).length} are rejected alike by both front-ends)`,
+    `Microsoft.Network/* or Microsoft.ApiManagement/*: ${rate(net)} agree (${strict(net)}; ${net.filter((r) => r.bothReject).length} rejected alike)`,
+  ];
   for (const c of ['user_submitted', 'baselines', 'baselines_bicepparam', 'snapshot'] as const) lines.push(`  ${c}: ${rate(results.filter((r) => r.corpus === c))}`);
   return lines.join('\n');
 }

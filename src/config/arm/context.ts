@@ -10,7 +10,7 @@ import { SourceFile } from '../../core/source.js';
 import type { ResourceOrigin } from '../../model/resources.js';
 import { NetworkAllocator, type NetworkResource } from '../network.js';
 import { EvalError, Unknown, clone, isObject, markRuntime, type JsonObject } from './value.js';
-import type { ScopeContext } from './functions.js';
+import { armGuid, type ScopeContext } from './functions.js';
 
 /** One resource as the deployment sees it, whichever front-end declared it. */
 export interface ResourceEntry extends NetworkResource {
@@ -109,6 +109,12 @@ export class DeploymentContext {
   readBytes(path: string): Buffer {
     this.files.add(path);
     return readFileSync(path);
+  }
+
+  private guidCounter = 0;
+  /** newGuid() values: reproducible within a deployment (the n-th call gives the same value each run). */
+  newGuid(): string {
+    return armGuid('gatehouse-newGuid', String(this.guidCounter++));
   }
 
   /** A front-end registers a function listing its resources (called again whenever needed). */

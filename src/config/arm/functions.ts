@@ -26,6 +26,8 @@ export interface FunctionContext {
   readonly now?: Date;
   /** reference(id, apiVersion, 'Full'): provided by the deployment. */
   reference?(id: string, apiVersion: string | undefined, full: boolean): unknown;
+  /** newGuid(): the deployment hands out reproducible values (a fresh random one without it). */
+  newGuid?(): string;
 }
 
 export type Builtin = (args: unknown[], ctx: FunctionContext) => unknown;
@@ -150,7 +152,7 @@ export function armGuid(...args: string[]): string {
 // ---- resource ids --------------------------------------------------------------------------------
 
 function idPath(fn: string, type: string, names: string[]): string {
-  const [ns, ...types] = type.split('/');
+  const [ns, ...types] = type.replace(/\/+$/, '').split('/');
   if (!ns || types.length === 0 || types.some((t) => t === '')) throw new EvalError(`${fn}(): '${type}' is not a resource type`, 'GH_BICEP_RESOURCE_ID');
   if (names.length !== types.length)
     throw new EvalError(`${fn}(): the type '${type}' requires '${types.length}' resource name argument(s), got ${names.length}`, 'GH_BICEP_RESOURCE_ID');
@@ -159,7 +161,7 @@ function idPath(fn: string, type: string, names: string[]): string {
 
 function splitTypeArgs(fn: string, args: unknown[]): { lead: string[]; type: string; names: string[] } {
   const s = args.map((a, i) => str(a, fn, i));
-  const ti = s.findIndex((x) => x.includes('/'));
+  const ti = s.findIndex((x) => x.includes('/') && !x.startsWith('/'));
   if (ti < 0 || s.slice(ti + 1).some((x) => x.includes('/')))
     throw new EvalError(`${fn}(): requires exactly one multi-segmented argument (the resource type); names may not contain '/'`, 'GH_BICEP_RESOURCE_ID');
   return { lead: s.slice(0, ti), type: s[ti]!, names: s.slice(ti + 1) };
@@ -431,9 +433,39 @@ function utf8Base64(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64');
 }
 
+/** JSON as ARM reads it (Newtonsoft): line and block comments and trailing commas are tolerated. */
+export function stripJsonComments(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
+      out += s.slice(i, j + 1);
+      i = j;
+    } else if (c === '/' && s[i + 1] === '/') {
+      while (i < s.length && s[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && s[i + 1] === '*') {
+      const e = s.indexOf('*/', i + 2);
+      i = e < 0 ? s.length : e + 1;
+    } else if (c === ',') {
+      let j = i + 1;
+      while (j < s.length && /\s/.test(s[j]!)) j++;
+      if (s[j] !== '}' && s[j] !== ']') out += c;
+    } else out += c;
+  }
+  return out;
+}
+
 function parseJson(s: string, fn: string): unknown {
   try {
     return JSON.parse(s);
+  } catch {
+    /* try again without comments */
+  }
+  try {
+    return JSON.parse(stripJsonComments(s));
   } catch {
     throw new EvalError(`${fn}(): the text is not valid JSON`, 'GH_BICEP_EVAL');
   }
@@ -614,7 +646,7 @@ def('last', 1, 1, (a) => {
 });
 def('uniqueString', 1, Infinity, (a) => uniqueString(...a.map((x, i) => str(x, 'uniqueString', i))));
 def('guid', 1, Infinity, (a) => armGuid(...a.map((x, i) => str(x, 'guid', i))));
-def('newGuid', 0, 0, () => randomUUID());
+def('newGuid', 0, 0, (_a, ctx) => (ctx.newGuid ? ctx.newGuid() : randomUUID()));
 def('uri', 2, 2, (a) => {
   const base = str(a[0], 'uri');
   const rel = str(a[1], 'uri', 1);
@@ -741,14 +773,19 @@ def('mapValues', 2, 2, (a) => {
   for (const [k, v] of Object.entries(obj(a[0], 'mapValues'))) o[k] = l.invoke([v]);
   return o;
 });
-def('groupBy', 2, 2, (a) => {
+def('groupBy', 2, 3, (a) => {
   const l = lambda(a[1], 'groupBy', 1);
+  const v = a.length > 2 ? lambda(a[2], 'groupBy', 2) : undefined;
   const o: JsonObject = {};
   for (const x of arr(a[0], 'groupBy')) {
     const k = str(l.invoke([x]), 'groupBy');
-    ((o[k] ??= []) as unknown[]).push(x);
+    ((o[k] ??= []) as unknown[]).push(v ? v.invoke([x]) : x);
   }
   return o;
+});
+def('like', 2, 2, (a) => {
+  const re = new RegExp('^' + str(a[1], 'like', 1).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'is');
+  return re.test(str(a[0], 'like'));
 });
 
 // CIDR

@@ -96,6 +96,7 @@ export class ArmTemplate implements DeploymentUnit {
         return self.scope;
       },
       now: ctx.now,
+      newGuid: () => ctx.newGuid(),
     };
     // parameters
     const pdefs = isObject(template.parameters) ? template.parameters : {};
@@ -255,17 +256,23 @@ export class ArmTemplate implements DeploymentUnit {
       const out: JsonObject = {};
       for (const [k, x] of Object.entries(v)) {
         if (k === 'copy' && Array.isArray(x) && x.every((c) => isObject(c) && 'input' in c)) {
-          for (const c of x as JsonObject[]) out[String(c.name)] = this.copyArray(c, env, `${path}.copy`);
+          // a property loop: copyIndex() without a name still means the resource's loop
+          for (const c of x as JsonObject[]) out[String(c.name)] = this.copyArray(c, env, `${path}.copy`, false);
           continue;
         }
-        out[k] = this.evalJson(x, { ...env, path: `${path}.${k}` }, `${path}.${k}`);
+        let key = k;
+        if (isArmExpression(k)) {
+          const kv = this.evalString(k, env, `${path}.${k}`);
+          key = typeof kv === 'string' ? kv : String(kv);
+        } else if (k.startsWith('[[')) key = armLiteral(k);
+        out[key] = this.evalJson(x, { ...env, path: `${path}.${key}` }, `${path}.${key}`);
       }
       return out;
     }
     return v;
   }
 
-  copyArray(c: JsonObject, env: Env, path: string): unknown[] | Unknown {
+  copyArray(c: JsonObject, env: Env, path: string, current = true): unknown[] | Unknown {
     const count = this.evalJson(c.count, env, `${path}.count`);
     if (isUnknown(count)) return new Unknown(`copy count of ${path}`);
     if (typeof count !== 'number') throw this.err('GH_BICEP_TYPE', `${path}: copy count must be an int, got ${describe(count)}`);
@@ -274,7 +281,7 @@ export class ArmTemplate implements DeploymentUnit {
     for (let i = 0; i < count; i++) {
       const copy = new Map(env.copy ?? []);
       copy.set(name.toLowerCase(), i);
-      out.push(this.evalJson(c.input, { ...env, copy, currentLoop: name.toLowerCase() }, `${path}[${i}]`));
+      out.push(this.evalJson(c.input, { ...env, copy, currentLoop: current ? name.toLowerCase() : env.currentLoop }, `${path}[${i}]`));
     }
     return out;
   }
@@ -604,6 +611,7 @@ class ArmResourceInstance implements ResourceEntry {
       const out: JsonObject = { name: this.fullName() };
       for (const [k, v] of Object.entries(j)) {
         if (RESOURCE_META_KEYS.has(k.toLowerCase())) continue;
+        if (this.isDeployment && k === 'properties') continue; // the nested template is a unit of its own
         out[k] = t.evalIn(v, env, `${decl.symbol}.${k}`);
       }
       return out;

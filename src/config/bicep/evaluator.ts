@@ -13,7 +13,7 @@ import type { ResourceOrigin } from '../../model/resources.js';
 import type { ArrayItem, Decorator, Expr, FuncDecl, ModuleDecl, ObjectItem, ParamDecl, Program, ResourceDecl, Statement, TypeExpr } from './ast.js';
 import { parseBicep } from './parser.js';
 import { CycleError, Lazy, LocatedError, type DeploymentContext, type DeploymentUnit, type ParamThunks, type ResourceEntry } from '../arm/context.js';
-import { callBuiltin, describe, hasBuiltin, uniqueString, type FunctionContext, type ScopeContext, type TargetScope } from '../arm/functions.js';
+import { callBuiltin, describe, hasBuiltin, stripJsonComments, uniqueString, type FunctionContext, type ScopeContext, type TargetScope } from '../arm/functions.js';
 import { EvalError, LambdaValue, Unknown, deepEquals, findKey, isObject, isRuntime, isUnknown, toArmString, type JsonObject } from '../arm/value.js';
 
 // ---- values only Bicep has ------------------------------------------------------------------------
@@ -51,10 +51,13 @@ interface Env {
   readonly parent: Env | undefined;
   /** Set inside user-defined function bodies: only parameters and functions are visible. */
   readonly inFunction?: boolean;
+  /** Inside a resource body: its nested resources (and its ancestors') are visible by name. */
+  readonly resource?: ResourceInstance;
 }
 
 function child(env: Env, locals: Map<string, unknown>, inFunction = env.inFunction): Env {
-  return { file: env.file, locals, parent: env, inFunction: inFunction ?? false };
+  const e: Env = { file: env.file, locals, parent: env, inFunction: inFunction ?? false };
+  return env.resource ? { ...e, resource: env.resource } : e;
 }
 
 type Sym =
@@ -110,6 +113,7 @@ export class BicepFile implements DeploymentUnit {
   readonly fnCtx: FunctionContext;
   readonly isParamsFile: boolean;
   usingPath: string | undefined;
+  extendsPath: { path: string; offset: number } | undefined;
 
   constructor(
     readonly ctx: DeploymentContext,
@@ -139,6 +143,7 @@ export class BicepFile implements DeploymentUnit {
         return self.scope;
       },
       now: ctx.now,
+      newGuid: () => ctx.newGuid(),
       reference: (id, _v, full) => ctx.referenceById(id, full),
     };
     this.declare();
@@ -216,6 +221,9 @@ export class BicepFile implements DeploymentUnit {
         case 'using':
           if (st.path !== undefined) this.usingPath = this.resolvePath(st.path);
           break;
+        case 'extends':
+          if (st.path !== undefined) this.extendsPath = { path: this.resolvePath(st.path), offset: st.pathSpan?.start ?? st.start };
+          break;
         default:
           break;
       }
@@ -262,15 +270,18 @@ export class BicepFile implements DeploymentUnit {
         case 'array':
           for (const it of e.items) visit(it.kind === 'spread' ? it.expr : it, scope);
           return;
-        case 'object':
+        case 'object': {
+          const nested = e.items.filter((i) => i.kind === 'resource').map((i) => (i.kind === 'resource' ? i.decl.name : ''));
+          const inner = nested.length ? [...scope, new Set(nested)] : scope;
           for (const it of e.items) {
             if (it.kind === 'prop') {
-              if (typeof it.key !== 'string') visit(it.key, scope);
-              visit(it.value, scope);
-            } else if (it.kind === 'spread') visit(it.expr, scope);
-            else visit(it.decl.value, scope);
+              if (typeof it.key !== 'string') visit(it.key, inner);
+              visit(it.value, inner);
+            } else if (it.kind === 'spread') visit(it.expr, inner);
+            else visit(it.decl.value, inner);
           }
           return;
+        }
         case 'method':
           visit(e.base, scope);
           for (const a of e.args) visit(a, scope);
@@ -479,6 +490,10 @@ export class BicepFile implements DeploymentUnit {
   /** Values of a .bicepparam file: param name → thunk. */
   paramAssignments(): ParamThunks {
     const out: ParamThunks = new Map();
+    if (this.extendsPath) {
+      const base = this.loadImport(this.extendsPath.path, this.extendsPath.offset);
+      for (const [k, v] of base.paramAssignments()) out.set(k, v);
+    }
     for (const [name, sym] of this.symbols) if (sym.kind === 'param' && sym.decl.value) out.set(name, () => sym.lazy.get());
     return out;
   }
@@ -486,6 +501,10 @@ export class BicepFile implements DeploymentUnit {
   // ---- expressions -------------------------------------------------------------------------------
   lookup(name: string, env: Env, node: Expr): unknown {
     for (let e: Env | undefined = env; e; e = e.parent) if (e.locals?.has(name)) return e.locals.get(name);
+    for (let r: ResourceInstance | undefined = env.resource; r; r = r.nestingParent) {
+      const n = r.symbol.nested.get(name);
+      if (n) return n.value(r);
+    }
     const sym = this.symbols.get(name);
     if (!sym) {
       if (name === 'sys' || name === 'az') return new NamespaceRef(undefined, name);
@@ -821,6 +840,7 @@ export class BicepFile implements DeploymentUnit {
       const a = argExprs[0];
       if (a?.kind === 'ident') return a.name;
       if (a?.kind === 'member') return a.name;
+      if (a?.kind === 'index' && a.index.kind === 'string' && a.index.holes.length === 0) return a.index.pieces[0];
       throw this.error('GH_BICEP_ARGUMENTS', 'nameof() needs a symbol or a property access', node);
     }
     if (l === 'if' && argExprs.length === 3) {
@@ -1009,6 +1029,7 @@ export class ResourceSymbol {
 type ScopeInfo = { kind: 'rg'; sub: string; rg: string } | { kind: 'sub'; sub: string } | { kind: 'tenant' } | { kind: 'mg'; mg: string } | { kind: 'ext'; baseId: string };
 
 export class ResourceInstance implements ResourceEntry {
+  readonly env: Env;
   readonly type: string;
   readonly apiVersion: string | undefined;
   readonly existing: boolean;
@@ -1023,10 +1044,11 @@ export class ResourceInstance implements ResourceEntry {
 
   constructor(
     readonly symbol: ResourceSymbol,
-    readonly env: Env,
+    env: Env,
     readonly index: number | undefined,
     readonly nestingParent: ResourceInstance | undefined,
   ) {
+    this.env = { ...env, resource: this };
     const file = symbol.file;
     const decl = symbol.decl;
     const t = parseTypeString(decl.typeString);
@@ -1366,7 +1388,7 @@ export class ModuleInstance {
 /** The JSON value of something Bicep-only (resource → its id, module outputs → an object). */
 export function materialize(v: unknown, depth = 0): unknown {
   if (depth > 64) return v;
-  if (v instanceof ResourceRef) return v.inst.id();
+  if (v instanceof ResourceRef) return v.inst.symbol.file.ctx.reference(v.inst, true);
   if (v instanceof ModuleOutputs) {
     const o: JsonObject = {};
     for (const n of v.inst.unit().outputNames()) o[n] = v.inst.unit().output(n);
@@ -1397,26 +1419,6 @@ function checkType(t: TypeExpr, value: unknown, bad: (msg: string) => never): vo
   if (name === 'string' || name === 'int' || name === 'bool' || name === 'object' || name === 'array') {
     if (actual !== name) bad(`expected ${name}, got ${describe(value)}`);
   }
-}
-
-function stripJsonComments(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < s.length && s[j] !== '"') j += s[j] === '\\' ? 2 : 1;
-      out += s.slice(i, j + 1);
-      i = j;
-    } else if (c === '/' && s[i + 1] === '/') {
-      while (i < s.length && s[i] !== '\n') i++;
-      out += '\n';
-    } else if (c === '/' && s[i + 1] === '*') {
-      const e = s.indexOf('*/', i + 2);
-      i = e < 0 ? s.length : e + 1;
-    } else out += c;
-  }
-  return out;
 }
 
 /** A JSONPath subset: .a.b, ['a'], [0], [*], [?(@.x > 3)] — what loadJsonContent's second argument takes. */
