@@ -106,6 +106,12 @@ export class DeploymentContext {
     return t;
   }
 
+  /** Uses this text for a path instead of reading the file (editors' unsaved buffers, tests, fuzzing). */
+  provideText(path: string, text: string): void {
+    this.textCache.set(path, text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+    this.files.add(path);
+  }
+
   readBytes(path: string): Buffer {
     this.files.add(path);
     return readFileSync(path);
