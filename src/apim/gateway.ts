@@ -62,6 +62,7 @@ interface LoadedApi {
   readonly host: HostApi;
   readonly serviceUrl: HostUrl | undefined;
   readonly operations: readonly LoadedOperation[];
+  readonly compiledOperations: readonly CompiledOperation[];
   /** Pipeline for requests that reached the API but no operation (on-error of global/product/API). */
   readonly apiPipelines: Map<string, ComposedPipeline>;
   readonly products: readonly LoadedProduct[];
@@ -213,6 +214,7 @@ export class ApimGateway {
         },
         serviceUrl,
         operations: sorted,
+        compiledOperations: sorted.map((o) => o.compiled),
         apiPipelines,
         products: loadedProducts,
       });
@@ -297,12 +299,7 @@ export class ApimGateway {
     } else {
       const la = matchedApi.api;
       ctx.api = la.host;
-      const m = matchOperation(
-        la.operations.map((o) => o.compiled),
-        req.method,
-        relative,
-        query,
-      );
+      const m = matchOperation(la.compiledOperations, req.method, relative, query);
       // Subscription and product context.
       const access = this.resolveAccess(la, req.headers, query);
       const productKey = access.product ? access.product.product.name.toLowerCase() : '';

@@ -26,6 +26,11 @@ export class PolicyValue<T> {
     return new PolicyValue<T>(value, undefined, undefined, source);
   }
 
+  /** A value whose expression did not compile (diagnostics were reported): no constant to check. */
+  static failed<T>(source: string): PolicyValue<T> {
+    return new PolicyValue<T>(undefined, undefined, undefined, source);
+  }
+
   static expression<T>(expr: CompiledExpression, convert: (v: unknown) => T): PolicyValue<T> {
     return new PolicyValue<T>(undefined, expr, convert, expr.source);
   }
@@ -144,7 +149,7 @@ export class CompileContext {
     }
     if (a.expression) {
       const expr = this.compileExpr(a.expression);
-      return expr ? PolicyValue.expression<unknown>(expr, (v) => v) : PolicyValue.constant<unknown>('');
+      return expr ? PolicyValue.expression<unknown>(expr, (v) => v) : PolicyValue.failed<unknown>(a.expression.text);
     }
     return PolicyValue.constant<unknown>(a.value);
   }
@@ -264,7 +269,7 @@ export class CompileContext {
   text(el: PolicyElement): PolicyValue<string> {
     if (el.textExpression) {
       const expr = this.compileExpr(el.textExpression);
-      return expr ? PolicyValue.expression(expr, toPolicyString) : PolicyValue.constant('');
+      return expr ? PolicyValue.expression(expr, toPolicyString) : PolicyValue.failed(el.textExpression.text);
     }
     return PolicyValue.constant(el.text);
   }
@@ -273,10 +278,10 @@ export class CompileContext {
     if (a.expression) {
       if (!expressions) {
         this.error(PolicyCodes.GH_POLICY_EXPRESSION_NOT_ALLOWED, `<${el.name}> attribute '${a.name}' takes no policy expressions`, a.expression.offset);
-        return PolicyValue.constant(convert(''));
+        return PolicyValue.failed<T>(a.expression.text);
       }
       const expr = this.compileExpr(a.expression);
-      return expr ? PolicyValue.expression(expr, convert) : PolicyValue.constant(literal ? literal('') : convert(''), a.expression.text);
+      return expr ? PolicyValue.expression(expr, convert) : PolicyValue.failed<T>(a.expression.text);
     }
     return PolicyValue.constant(literal ? literal(a.value) : convert(a.value), a.value);
   }

@@ -44,6 +44,8 @@ export interface PolicyElement {
   readonly textExpression?: ExpressionSource;
   /** Offset of the first non-space text character, or the element offset. */
   readonly textOffset: number;
+  /** The element's content as written (between its start and end tags), for bodies that are markup. */
+  readonly rawContent: string;
 }
 
 export interface ReadOptions {
@@ -228,7 +230,8 @@ export function readPolicyXml(path: string, text: string, options: ReadOptions =
   const named = options.namedValues;
   const subst = (s: string, offset: number): string => {
     if (!s.includes('{{')) return s;
-    return s.replace(/\{\{([^{}]*)\}\}/g, (m, name: string) => {
+    // Named values have names of letters, digits, '.', '-' and '_' ({{ liquid }} is not one).
+    return s.replace(/\{\{([A-Za-z0-9._-]+)\}\}/g, (m, name: string) => {
       if (!named) return m;
       const v = named.get(name.trim()) ?? [...named].find(([k]) => k.toLowerCase() === name.trim().toLowerCase())?.[1];
       if (v === undefined) {
@@ -260,6 +263,7 @@ export function readPolicyXml(path: string, text: string, options: ReadOptions =
     children: PolicyElement[];
     text: string;
     textOffset: number;
+    contentStart: number;
   }
   const stack: Building[] = [];
   let root: PolicyElement | undefined;
@@ -291,7 +295,7 @@ export function readPolicyXml(path: string, text: string, options: ReadOptions =
         else attributes.push({ name, value: v, offset: aoff });
       }
     }
-    stack.push({ name: t.name, offset, attributes, children: [], text: '', textOffset: -1 });
+    stack.push({ name: t.name, offset, attributes, children: [], text: '', textOffset: -1, contentStart: t.isSelfClosing ? -1 : parser.position });
   });
   const onText = (s: string) => {
     if (failed) return;
@@ -322,7 +326,10 @@ export function readPolicyXml(path: string, text: string, options: ReadOptions =
         textValue = '';
       }
     }
+    const closeAt = b.contentStart < 0 ? -1 : text.lastIndexOf('</', parser.position);
+    const rawContent = b.contentStart < 0 || closeAt < b.contentStart ? '' : text.slice(b.contentStart, closeAt);
     const el: PolicyElement = {
+      rawContent,
       name: b.name,
       offset: b.offset,
       attributes: b.attributes,

@@ -19,7 +19,12 @@ export const sendRequest: PolicyDefinition = {
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
   attributes: ['mode', 'response-variable-name', 'timeout', 'ignore-error'],
   compile(el, cc) {
-    cc.checkChildren(el, ['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate']);
+    for (const c of el.children) {
+      if (['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate'].includes(c.name)) continue;
+      if (c.name === 'authentication-managed-identity' || c.name === 'proxy' || c.name === 'authentication-basic') {
+        cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, `<${c.name}> in send-request is not run by Gatehouse yet`, c.offset);
+      } else cc.error(PolicyCodes.GH_POLICY_UNKNOWN_ELEMENT, `<send-request> takes no child element <${c.name}>`, c.offset);
+    }
     const mode = cc.choice(el, 'mode', ['new', 'copy'] as const, 'new');
     const variable = cc.string(el, 'response-variable-name', { required: true });
     const timeout = cc.integer(el, 'timeout', { default: 60, min: 0 })!;
@@ -34,7 +39,7 @@ export const sendRequest: PolicyDefinition = {
         cc.checkAttributes(c, []);
         url = cc.text(c);
         const u = url.constantValue;
-        if (u !== undefined && !/^https?:\/\/[^/]/i.test(u)) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `set-url must be an absolute http or https URL, got '${u}'`, c.textOffset);
+        if (u !== undefined && !u.includes('{{') && !/^https?:\/\/[^/]/i.test(u)) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `set-url must be an absolute http or https URL, got '${u}'`, c.textOffset);
       } else if (c.name === 'set-method') {
         cc.checkAttributes(c, []);
         method = cc.text(c);

@@ -34,7 +34,7 @@ export const setBackendService: PolicyDefinition = {
     const known = cc.options.env?.backendIds;
     if (literalId !== undefined && known && !known.has(literalId.toLowerCase())) cc.error(PolicyCodes.GH_POLICY_REFERENCE, `backend-id '${literalId}' names no backend of the service`, el.offset);
     const literalUrl = baseUrl?.constantValue;
-    if (literalUrl !== undefined && !/^https?:\/\/[^/]/i.test(literalUrl)) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `base-url must be an absolute http or https URL, got '${literalUrl}'`, el.offset);
+    if (literalUrl !== undefined && !literalUrl.includes('{{') && !/^https?:\/\/[^/]/i.test(literalUrl)) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `base-url must be an absolute http or https URL, got '${literalUrl}'`, el.offset);
     return {
       ...cc.meta(el),
       run(st) {

@@ -4,7 +4,7 @@
  * template="liquid" is not run yet.
  */
 import type { HostBody, HostContext } from '../../expr/host.js';
-import type { CompileContext, PolicyDefinition } from '../compile.js';
+import { PolicyValue, type CompileContext, type PolicyDefinition } from '../compile.js';
 import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
 
@@ -13,7 +13,8 @@ export interface BodyMutator {
 }
 
 export function compileSetBody(el: PolicyElement, cc: CompileContext): BodyMutator {
-  cc.checkChildren(el, []);
+  // A body may be markup (an XML payload or a Liquid template with tags): its content as written.
+  const markup = el.children.length > 0 && !el.textExpression;
   const template = cc.literal(el, 'template');
   if (template !== undefined) {
     if (template.toLowerCase() === 'liquid') cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, 'set-body template="liquid" is not run by Gatehouse yet', el.offset);
@@ -21,7 +22,7 @@ export function compileSetBody(el: PolicyElement, cc: CompileContext): BodyMutat
   }
   const nil = cc.literal(el, 'xsi-nil');
   if (nil !== undefined && nil !== 'blank' && nil !== 'null') cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `set-body xsi-nil must be blank or null, got '${nil}'`, el.offset);
-  const value = cc.text(el);
+  const value = markup ? PolicyValue.constant(el.rawContent.trim()) : cc.text(el);
   return {
     apply(ctx, body) {
       body.bytes = Buffer.from(value.get(ctx), 'utf8');

@@ -15,8 +15,10 @@ export const trace: PolicyDefinition = {
     const source = cc.literal(el, 'source', { required: true }) ?? '';
     const severity = cc.choice(el, 'severity', ['verbose', 'information', 'error'] as const, 'verbose', { expressions: false });
     const messages = el.children.filter((c) => c.name === 'message');
-    if (messages.length !== 1) cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, '<trace> needs exactly one <message>', el.offset);
-    const message = messages[0] ? cc.text(messages[0]) : undefined;
+    if (messages.length > 1) cc.error(PolicyCodes.GH_POLICY_STRUCTURE, '<trace> takes one <message>', messages[1]!.offset);
+    // The older form puts the message in the element's text.
+    if (messages.length === 0 && !el.text && !el.textExpression) cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, '<trace> needs a <message>', el.offset);
+    const message = messages[0] ? cc.text(messages[0]) : cc.text(el);
     const metadata = el.children
       .filter((c) => c.name === 'metadata')
       .map((c) => {
