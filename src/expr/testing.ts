@@ -19,6 +19,16 @@ export interface TestHostOptions {
   matchedParameters?: Record<string, string>;
   now?: Date;
   ipAddress?: string;
+  region?: string;
+  serviceName?: string;
+  response?: { statusCode?: number; statusReason?: string; headers?: Record<string, string | string[]>; body?: string };
+  api?: HostContext['api'];
+  operation?: HostContext['operation'];
+  product?: HostContext['product'];
+  subscription?: HostContext['subscription'];
+  user?: HostContext['user'];
+  lastError?: HostContext['lastError'];
+  requestId?: string;
 }
 
 export function parseHostUrl(url: string): HostUrl {
@@ -50,24 +60,29 @@ export function makeTestHost(o: TestHostOptions = {}): HostContext & { traces: s
       certificate: o.certificate,
       matchedParameters: new Map(Object.entries(o.matchedParameters ?? {})),
     },
-    response: { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: { bytes: undefined } },
+    response: {
+      statusCode: o.response?.statusCode ?? 200,
+      statusReason: o.response?.statusReason ?? 'OK',
+      headers: new HeaderMap(Object.entries(o.response?.headers ?? {})),
+      body: { bytes: o.response?.body === undefined ? undefined : Buffer.from(o.response.body, 'utf8') },
+    },
     variables: new Map(Object.entries(o.variables ?? {})),
     deployment: {
-      region: 'West Europe',
-      serviceName: 'apim-sample',
+      region: o.region ?? 'West Europe',
+      serviceName: o.serviceName ?? 'apim-sample',
       serviceId: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.ApiManagement/service/apim-sample',
       gatewayId: 'managed',
       certificates: new Map(Object.entries(o.certificates ?? {})),
       trustedRoots: o.trustedRoots ?? [],
       intermediates: o.intermediates ?? [],
     },
-    api: undefined,
-    operation: undefined,
-    product: undefined,
-    subscription: undefined,
-    user: undefined,
-    lastError: undefined,
-    requestId: '6a1f0c5e-4d7b-4f3a-9a51-1c2d3e4f5a6b',
+    api: o.api,
+    operation: o.operation,
+    product: o.product,
+    subscription: o.subscription,
+    user: o.user,
+    lastError: o.lastError,
+    requestId: o.requestId ?? '6a1f0c5e-4d7b-4f3a-9a51-1c2d3e4f5a6b',
     timestamp: now,
     elapsedMs: () => 12,
     tracing: false,
