@@ -527,6 +527,7 @@ function coerce(v: unknown, def: JsonObject, fromCli: boolean): unknown {
 class ArmResourceDecl {
   readonly loopName: string | undefined;
   readonly isDeployment: boolean;
+  readonly extension: boolean;
   private readonly lazy: Lazy<ArmResourceInstance[]>;
   constructor(
     readonly t: ArmTemplate,
@@ -537,6 +538,9 @@ class ArmResourceDecl {
   ) {
     this.loopName = isObject(json.copy) && typeof json.copy.name === 'string' ? json.copy.name : undefined;
     this.isDeployment = typeof json.type === 'string' && json.type.toLowerCase() === 'microsoft.resources/deployments';
+    this.extension = (parent?.extension ?? false) || 'import' in json || 'extension' in json;
+    if (this.extension && !parent)
+      t.ctx.warn('GH_BICEP_UNSUPPORTED', `'${symbol}' is a resource of a template extension ('${String(json.type)}'); extension resources are not evaluated locally`, t.source, offset);
     this.lazy = new Lazy(() => this.make(), `resource '${symbol}'`);
   }
   instances(): ArmResourceInstance[] {
@@ -570,6 +574,7 @@ class ArmResourceInstance implements ResourceEntry {
   readonly symbolicName: string;
   readonly origin: ResourceOrigin;
   readonly isDeployment: boolean;
+  readonly extension: boolean;
   private readonly nameLazy: Lazy<string>;
   private readonly condLazy: Lazy<boolean>;
   private readonly idLazy: Lazy<string>;
@@ -589,6 +594,7 @@ class ArmResourceInstance implements ResourceEntry {
     this.apiVersion = typeof j.apiVersion === 'string' ? j.apiVersion : parent?.apiVersion;
     this.existing = j.existing === true;
     this.isDeployment = decl.isDeployment;
+    this.extension = decl.extension;
     this.symbolicName = decl.symbol + (index !== undefined ? `[${index}]` : '');
     const pos = t.source.positionAt(decl.offset);
     this.origin = { file: t.path, line: pos.line, column: pos.column };
@@ -600,6 +606,7 @@ class ArmResourceInstance implements ResourceEntry {
       return n;
     }, `the name of '${decl.symbol}'`);
     this.condLazy = new Lazy(() => {
+      if (this.extension) return false;
       if (parent && !parent.condition()) return false;
       if (!('condition' in j)) return true;
       const c = t.evalIn(j.condition, env, `${decl.symbol}.condition`);

@@ -938,6 +938,8 @@ export class BicepFile implements DeploymentUnit {
 export class ResourceSymbol {
   readonly nested = new Map<string, ResourceSymbol>();
   readonly body: ReturnType<typeof unwrapBody>;
+  /** A resource of a Bicep extension (Kubernetes, Microsoft Graph, http …): listed nowhere, not evaluated. */
+  readonly extension: boolean;
   private readonly byParent = new Map<ResourceInstance | undefined, Lazy<ResourceInstance[]>>();
 
   constructor(
@@ -946,6 +948,13 @@ export class ResourceSymbol {
     readonly parentSym: ResourceSymbol | undefined,
   ) {
     this.body = unwrapBody(decl.value);
+    const hasExtensions = file.program.statements.some((st) => st.kind === 'extension');
+    const t = parseTypeString(decl.typeString).type;
+    this.extension =
+      (parentSym?.extension ?? false) ||
+      (hasExtensions && !parentSym && (!/^[\w-]+\.[\w.-]+\//.test(t) || objectProp(this.body.obj, 'name') === undefined));
+    if (this.extension && !parentSym)
+      file.ctx.warn('GH_BICEP_UNSUPPORTED', `'${decl.name}' is a resource of a Bicep extension ('${decl.typeString}'); extension resources are not evaluated locally`, file.source, decl.start);
     if (this.body.obj.kind === 'object') {
       for (const it of this.body.obj.items) {
         if (it.kind === 'resource') {
@@ -1058,13 +1067,14 @@ export class ResourceInstance implements ResourceEntry {
     } else {
       this.type = t.type;
       this.apiVersion = t.apiVersion;
-      if (!/^[\w.-]+\/[\w./-]+$/.test(t.type)) file.ctx.report(new LocatedError('GH_BICEP_SYNTAX', `'${decl.typeString}' is not a resource type ('Namespace/type@version')`, file.source, decl.typeSpan.start));
+      if (!symbol.extension && !/^[\w.-]+\/[\w./-]+$/.test(t.type)) file.ctx.report(new LocatedError('GH_BICEP_SYNTAX', `'${decl.typeString}' is not a resource type ('Namespace/type@version')`, file.source, decl.typeSpan.start));
     }
     this.existing = decl.existing;
     this.symbolicName = nestingParent ? `${nestingParent.symbolicName}::${decl.name}` : decl.name + (index !== undefined ? `[${index}]` : '');
     const pos = file.source.positionAt(decl.start);
     this.origin = { file: file.path, line: pos.line, column: pos.column };
     this.cond = new Lazy(() => {
+      if (symbol.extension) return false;
       if (nestingParent && !nestingParent.condition()) return false;
       if (!symbol.body.cond) return true;
       const c = file.eval(symbol.body.cond, this.env);
