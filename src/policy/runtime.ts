@@ -188,6 +188,8 @@ export class RequestState {
   readonly extraResponseHeaders: [string, string][] = [];
   /** Query parameter names in the matched operation's urlTemplate (rewrite-uri's copy-unmatched-params). */
   templateQueryNames: ReadonlySet<string> = new Set();
+  /** Responses stored in variables by send-request, by the object expressions see. */
+  readonly storedResponses = new WeakMap<object, import('../expr/host.js').HostResponse>();
   /** Why the gateway answered itself, for the log ('no_client_cert' …). */
   logReason: string | undefined;
 

@@ -41,10 +41,10 @@ export const returnResponse: PolicyDefinition = {
         let res: HostResponse;
         if (variable !== undefined) {
           const v = ctx.variables.get(variable);
-          if (!isHostResponse(v)) {
-            throw new PolicyFailure({ source: 'return-response', reason: 'ResponseVariableNotFound', message: `Variable '${variable}' does not hold a response.` });
-          }
-          res = v;
+          const stored = v && typeof v === 'object' ? st.storedResponses.get(v) : undefined;
+          if (stored) res = stored;
+          else if (isHostResponse(v)) res = v;
+          else throw new PolicyFailure({ source: 'return-response', reason: 'ResponseVariableNotFound', message: `Variable '${variable}' does not hold a response.` });
         } else res = { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: { bytes: undefined } };
         for (const m of mutators) {
           if (m.kind === 'status') status[m.index]!.apply(ctx, res);

@@ -4,7 +4,8 @@
  * another service and stores its response (a HostResponse) in a context variable.
  */
 import { HeaderMap } from '../../core/headers.js';
-import type { HostBody } from '../../expr/host.js';
+import type { HostBody, HostResponse } from '../../expr/host.js';
+import * as expr from '../../expr/index.js';
 import { backendRequestOf } from '../backend.js';
 import { parseHostUrl } from '../context.js';
 import type { PolicyDefinition, PolicyValue } from '../compile.js';
@@ -81,7 +82,12 @@ export const sendRequest: PolicyDefinition = {
           const req = backendRequestOf(st, m, target, h, b.bytes, timeout.get(ctx), false);
           st.clientCertificate = saved;
           const r = await st.services.backendClient.send({ ...req, validateCertificateChain: false, validateCertificateName: false });
-          ctx.variables.set(name, { statusCode: r.statusCode, statusReason: r.statusReason, headers: r.headers, body: { bytes: r.body } });
+          const stored: HostResponse = { statusCode: r.statusCode, statusReason: r.statusReason, headers: r.headers, body: { bytes: r.body } };
+          // Expressions see an IResponse ((IResponse)context.Variables["…"]); return-response finds the HostResponse behind it.
+          const Wrapper = (expr as Record<string, unknown>)['ResponseObject'] as (new (status: number, reason: string, headers: HeaderMap, body: HostBody) => object) | undefined;
+          const value = Wrapper ? new Wrapper(stored.statusCode, stored.statusReason, stored.headers, stored.body) : stored;
+          st.storedResponses.set(value, stored);
+          ctx.variables.set(name, value);
         } catch (e) {
           if (ignoreError) {
             ctx.variables.set(name, null);
