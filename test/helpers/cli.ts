@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const entry = resolve(repoRoot, 'src/cli/main.ts');
+/** tsx by absolute URL, so that the command also starts from a folder without node_modules. */
+const tsx = import.meta.resolve('tsx');
 
 export interface CliResult {
   code: number | null;
@@ -16,7 +18,7 @@ export interface CliResult {
 
 export function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
       cwd: options.cwd ?? repoRoot,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +50,7 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): RunningCli {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  const child = spawn(process.execPath, ['--import', tsx, entry, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,253 @@
+/**
+ * The one wiring point: read a deployment (Bicep, ARM JSON, or a JSON file of resources), adapt
+ * its resources into the model, and run every resource Gatehouse supports on loopback — API
+ * Management services first (so that their addresses are in the address book), then the
+ * application gateways that route to them.
+ */
+import { stat } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve, extname, dirname } from 'node:path';
+import { DiagnosticBag, type Diagnostic } from '../core/diagnostics.js';
+import { GatehouseError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { MutableAddressBook } from '../model/network.js';
+import type { ArmResource } from '../model/resources.js';
+import { loadResourceFile, isArmTemplate, parseJsonFile } from '../config/resources/file.js';
+import { evaluateDeployment } from '../config/deployment.js';
+import { adaptApplicationGateway } from '../config/resources/applicationGateway.js';
+import { adaptApiManagement } from '../config/resources/apiManagement.js';
+import type { ApplicationGatewayModel } from '../model/applicationGateway.js';
+import type { ApiManagementModel, ApimPolicyDocument } from '../model/apiManagement.js';
+import { startApplicationGateway, type RunningEdge } from '../edge/index.js';
+import { startApiManagement, type RunningApim } from '../apim/index.js';
+import { openPlatformCa } from '../pki/index.js';
+import { SourceFile } from '../core/source.js';
+import { readFile } from 'node:fs/promises';
+
+export interface DeploymentOptions {
+  /** main.bicep, a folder with main.bicep, an ARM template .json, or a JSON file of resources. */
+  readonly entry: string;
+  readonly params?: Record<string, unknown>;
+  readonly parametersFile?: string;
+  /** `gatehouse check`: parameters without a value evaluate to unknown instead of failing. */
+  readonly unknownParamsAllowed?: boolean;
+}
+
+export interface LoadedDeployment {
+  readonly entry: string;
+  readonly resources: readonly ArmResource[];
+  readonly diagnostics: readonly Diagnostic[];
+  /** Every file read, for watching. */
+  readonly files: readonly string[];
+  readonly gateways: readonly ApplicationGatewayModel[];
+  readonly services: readonly ApiManagementModel[];
+  /** Resources evaluated but not run (Key Vault, Monitor, …); network resources are modelled, not listed. */
+  readonly notRun: readonly ArmResource[];
+  /** Private addresses (10.0.1.4) by the id of the resource that owns them. */
+  readonly privateAddresses: ReadonlyMap<string, readonly string[]>;
+  readonly hasErrors: boolean;
+}
+
+const modelledTypes = [
+  /^Microsoft\.Network\/applicationGateways$/i,
+  /^Microsoft\.ApiManagement\/service(\/.*)?$/i,
+  /^Microsoft\.Network\/(virtualNetworks|virtualNetworks\/subnets|networkSecurityGroups|networkSecurityGroups\/securityRules|publicIPAddresses)$/i,
+  /^Microsoft\.Resources\/deployments$/i,
+];
+
+/**
+ * A policy that Bicep read with loadTextContent() arrives as a string; find the file it came from
+ * among the files the deployment read, so that diagnostics and findings point at FILE:LINE.
+ */
+function attributePolicyFiles(service: ApiManagementModel, files: readonly string[]): ApiManagementModel {
+  const texts = new Map<string, string>();
+  for (const f of files) {
+    if (!/\.(xml|cshtml|policy)$/i.test(f) && !/policy/i.test(f)) continue;
+    try {
+      texts.set(f, readFileSync(f, 'utf8'));
+    } catch {
+      // a file that vanished keeps the synthetic name
+    }
+  }
+  const fix = <T extends { policy?: ApimPolicyDocument }>(o: T): T => {
+    if (!o.policy || existsSync(o.policy.file)) return o;
+    for (const [f, text] of texts) if (text === o.policy.value || text.replace(/\r\n/g, '\n') === o.policy.value.replace(/\r\n/g, '\n')) return { ...o, policy: { ...o.policy, file: f } };
+    return o;
+  };
+  return {
+    ...fix(service),
+    products: service.products.map(fix),
+    apis: service.apis.map((api) => ({ ...fix(api), operations: api.operations.map(fix) })),
+  };
+}
+
+/** The resource as ARM shows it, without the fields a front-end adds for diagnostics and references. */
+function asArmResource(r: ArmResource): ArmResource {
+  const { origin: _origin, symbolicName: _symbolicName, existing: _existing, runtime: _runtime, ...rest } = r as ArmResource & Record<string, unknown>;
+  return rest as ArmResource;
+}
+
+async function entryKind(entry: string): Promise<{ path: string; kind: 'bicep' | 'arm' | 'resources' }> {
+  let path = resolve(entry);
+  let info;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new GatehouseError('GH_FILE_NOT_FOUND', `${entry}: no such file or folder`);
+  }
+  if (info.isDirectory()) {
+    path = resolve(path, 'main.bicep');
+    try {
+      await stat(path);
+    } catch {
+      throw new GatehouseError('GH_FILE_NOT_FOUND', `${entry}: the folder has no main.bicep`);
+    }
+    return { path, kind: 'bicep' };
+  }
+  const ext = extname(path).toLowerCase();
+  if (ext === '.bicep') return { path, kind: 'bicep' };
+  if (ext === '.json') {
+    const bag = new DiagnosticBag();
+    const json = parseJsonFile(new SourceFile(path, await readFile(path, 'utf8')), bag);
+    return { path, kind: json !== undefined && isArmTemplate(json) ? 'arm' : 'resources' };
+  }
+  throw new GatehouseError('GH_USAGE', `${entry}: expected a .bicep file, a folder with main.bicep, or a .json file`);
+}
+
+export async function loadDeployment(options: DeploymentOptions): Promise<LoadedDeployment> {
+  const { path, kind } = await entryKind(options.entry);
+  const bag = new DiagnosticBag();
+  let resources: ArmResource[];
+  let files: string[] = [path];
+  const privateAddresses = new Map<string, string[]>();
+  if (kind === 'resources') {
+    resources = await loadResourceFile(path, bag);
+  } else {
+    const result = await evaluateDeployment(path, {
+      ...(options.params ? { params: options.params } : {}),
+      ...(options.parametersFile ? { parametersFile: resolve(options.parametersFile) } : {}),
+      ...(options.unknownParamsAllowed ? { unknownParamsAllowed: true } : {}),
+    });
+    bag.addAll(result.diagnostics);
+    resources = [...result.resources];
+    files = [...result.files];
+    for (const a of result.network.privateAddresses) {
+      const list = privateAddresses.get(a.ownerId.toLowerCase()) ?? [];
+      list.push(a.address);
+      privateAddresses.set(a.ownerId.toLowerCase(), list);
+    }
+  }
+  // Addresses that ARM shows on a deployed service (a JSON export) count too.
+  for (const r of resources) {
+    const ips = (r.properties as { privateIPAddresses?: unknown } | undefined)?.privateIPAddresses;
+    if (Array.isArray(ips)) {
+      const list = privateAddresses.get(r.id.toLowerCase()) ?? [];
+      for (const ip of ips) if (typeof ip === 'string' && !list.includes(ip)) list.push(ip);
+      privateAddresses.set(r.id.toLowerCase(), list);
+    }
+  }
+
+  const gateways: ApplicationGatewayModel[] = [];
+  const services: ApiManagementModel[] = [];
+  if (!bag.hasErrors) {
+    // The adapters take resources as ARM shows them: without what the front-end adds (origin,
+    // symbolicName, existing, runtime). `existing` resources are kept for resolving ids only.
+    const arm = resources.map(asArmResource);
+    const created = arm.filter((_, i) => !(resources[i] as { existing?: boolean }).existing);
+    resources.forEach((r, i) => {
+      if (/^Microsoft\.Network\/applicationGateways$/i.test(r.type) && !(r as { existing?: boolean }).existing) {
+        const origin = (r as { origin?: { file: string; line?: number; column?: number } }).origin;
+        const model = adaptApplicationGateway(arm[i]!, { resources: arm, diagnostics: bag, ...(origin ? { origin } : {}) });
+        if (model) gateways.push(model);
+      }
+    });
+    services.push(...adaptApiManagement(created, { diagnostics: bag, baseDir: dirname(path) }).map((svc) => attributePolicyFiles(svc, files)));
+  }
+  const notRun = resources.filter((r) => !modelledTypes.some((re) => re.test(r.type)) && !(r as { existing?: boolean }).existing);
+  return { entry: path, resources, diagnostics: bag.items, files, gateways, services, notRun, privateAddresses, hasErrors: bag.hasErrors };
+}
+
+export interface RunOptions {
+  readonly bindAddress: string;
+  readonly portMap: Map<number, number>;
+  readonly stateDir: string;
+  readonly logger: Logger;
+}
+
+export interface ListenerLine {
+  readonly resource: string;
+  readonly listener: string;
+  readonly url: string;
+  readonly local: string;
+  readonly note?: string;
+}
+
+export interface RunningDeployment {
+  readonly lines: readonly ListenerLine[];
+  close(): Promise<void>;
+}
+
+function privilegedHint(e: unknown, portMap: Map<number, number>): never {
+  const err = e as NodeJS.ErrnoException & { port?: number };
+  if (err?.code === 'EACCES') {
+    const port = err.port ?? Number(/:(\d+)/.exec(err.message)?.[1]);
+    throw new GatehouseError('GH_PORT_PRIVILEGED', `cannot bind port ${port}: permission denied. Ports below 1024 need privileges; map it to a free port, e.g. --port-map ${port}=${port + 8000}`, { cause: e });
+  }
+  if (err?.code === 'EADDRINUSE') {
+    const port = err.port ?? Number(/:(\d+)/.exec(err.message)?.[1]);
+    const mapped = [...portMap].find(([, to]) => to === port)?.[0];
+    throw new GatehouseError('GH_PORT_IN_USE', `cannot bind port ${port}${mapped ? ` (mapped from ${mapped})` : ''}: something else listens there. Stop it or choose another port with --port-map ${mapped ?? port}=<free port>`, { cause: e });
+  }
+  throw e;
+}
+
+export async function runDeployment(loaded: LoadedDeployment, options: RunOptions): Promise<RunningDeployment> {
+  const platformCa = await openPlatformCa(options.stateDir);
+  const addressBook = new MutableAddressBook();
+  const apims: RunningApim[] = [];
+  const edges: RunningEdge[] = [];
+  const lines: ListenerLine[] = [];
+  const closeAll = async () => {
+    await Promise.allSettled([...edges, ...apims].map((s) => s.close()));
+  };
+  try {
+    for (const service of loaded.services) {
+      const running = await startApiManagement(service, {
+        bindAddress: options.bindAddress,
+        portMap: options.portMap,
+        internalPort: 0,
+        platformCa,
+        logger: options.logger.child({ resource: service.name }),
+      });
+      apims.push(running);
+      const endpoint = { host: running.localAddress, port: running.localPort };
+      for (const host of running.hostNames) addressBook.set(host, '*', endpoint);
+      for (const ip of loaded.privateAddresses.get(service.id.toLowerCase()) ?? []) addressBook.set(ip, '*', endpoint);
+      const internal = service.virtualNetworkType === 'Internal';
+      lines.push({
+        resource: service.name,
+        listener: 'gateway',
+        url: running.url,
+        local: `${running.localAddress}:${running.localPort}`,
+        ...(internal ? { note: `internal, reachable through ${(loaded.privateAddresses.get(service.id.toLowerCase()) ?? []).join(', ') || 'the address book'}` } : {}),
+      });
+    }
+    for (const gateway of loaded.gateways) {
+      const running = await startApplicationGateway(gateway, {
+        bindAddress: options.bindAddress,
+        portMap: options.portMap,
+        addressBook,
+        extraTrustedRoots: [platformCa.root],
+        logger: options.logger.child({ resource: gateway.name }),
+      });
+      edges.push(running);
+      for (const l of running.listeners) {
+        lines.push({ resource: gateway.name, listener: l.name, url: l.url, local: `${l.localAddress}:${l.localPort}`, ...(l.mtls ? { note: 'mTLS' } : {}) });
+      }
+    }
+  } catch (e) {
+    await closeAll();
+    privilegedHint(e, options.portMap);
+  }
+  return { lines, close: closeAll };
+}

@@ -1,0 +1,206 @@
+/**
+ * The seed document end to end: `gatehouse up` runs examples/apim-behind-agw (Application Gateway
+ * in front of API Management) and examples/apim-direct-mtls (the series' first post), and each
+ * request of the posts gets the answer the posts say it gets. Real TLS, real clients (node https
+ * and curl with the .pfx files), real certificates from `gatehouse certs create`.
+ */
+import { test, before, after, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import { httpsRequest, curl } from '../helpers/https.js';
+
+const work = mkdtempSync(join(tmpdir(), 'gh-seed-'));
+const stateDir = join(work, 'state');
+const certs = join(work, 'certificates');
+const pfx = (name: string) => readFileSync(join(certs, `${name}.pfx`));
+/** NGINX's $ssl_client_escaped_cert, which Application Gateway's {var_client_certificate} equals. */
+const escapedPem = (pem: string) => encodeURIComponent(pem);
+
+/** Port of a listener from the lines `gatehouse up` prints: `<resource>  <listener>  <url>  <address:port> …`. */
+function portOf(stdout: string, listener: string): number {
+  const m = new RegExp(`^\\S+\\s+${listener}\\s+\\S+\\s+127\\.0\\.0\\.1:(\\d+)`, 'm').exec(stdout);
+  assert.ok(m, `no line for listener ${listener} in:\n${stdout}`);
+  return Number(m[1]);
+}
+
+function copyExample(name: string): string {
+  const dir = join(work, name);
+  cpSync(join(repoRoot, 'examples', name), dir, { recursive: true });
+  cpSync(certs, join(dir, 'certificates'), { recursive: true });
+  return dir;
+}
+
+async function up(dir: string, extra: string[] = []): Promise<RunningCli> {
+  const cli = startCli(['up', dir, '--port-map', '443=0', '--port-map', '53029=0', '--state-dir', stateDir, '--no-watch', '--log-level', 'warn', ...extra]);
+  await cli.waitFor(/^ready/m, 60000);
+  return cli;
+}
+
+before(async () => {
+  const r = await runCli(['certs', 'create', '--out', certs]);
+  assert.equal(r.code, 0, r.stderr);
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+describe('API Management behind Application Gateway (the seed post)', () => {
+  let cli: RunningCli;
+  let https: number;
+  let mtls: number;
+  let rootCa: Buffer;
+  before(async () => {
+    cli = await up(copyExample('apim-behind-agw'));
+    https = portOf(cli.stdout(), 'https-listener');
+    mtls = portOf(cli.stdout(), 'mtls-listener');
+    // The post's server certificate is self-signed: clients trust it directly.
+    rootCa = readFileSync(join(certs, 'ssl-cert.apim-sample.dev.cer'));
+  });
+  after(async () => {
+    assert.equal(await cli.stop(), 0);
+  });
+
+  test('gatehouse up prints one line per listener, the internal API Management service and ready', () => {
+    assert.match(cli.stdout(), /^agw-validate-client-certificate\s+https-listener\s/m);
+    assert.match(cli.stdout(), /^agw-validate-client-certificate\s+mtls-listener\s.*mTLS/m);
+    assert.match(cli.stdout(), /^apim-sample\s+gateway\s+https:\/\/apim-sample\.azure-api\.net\S*\s+127\.0\.0\.1:\d+\s+internal, reachable through 10\.0\.1\.4/m);
+  });
+
+  test('the status endpoint answers 200 through the HTTPS listener', async () => {
+    const r = await httpsRequest({ port: https, path: '/status-0123456789abcdef', ca: rootCa });
+    assert.equal(r.status, 200);
+  });
+
+  test('the status endpoint answers 200 through the mTLS listener with dev-client-01', async () => {
+    const r = await httpsRequest({ port: mtls, path: '/status-0123456789abcdef', pfx: pfx('dev-client-01'), ca: rootCa });
+    assert.equal(r.status, 200);
+  });
+
+  test('mTLS without a client certificate: 400 No required SSL certificate was sent', async () => {
+    const r = await httpsRequest({ port: mtls, path: '/status-0123456789abcdef', ca: rootCa });
+    assert.equal(r.status, 400);
+    assert.equal(r.headers.server, 'Microsoft-Azure-Application-Gateway/v2');
+    assert.match(r.body, /<title>400 No required SSL certificate was sent<\/title>/);
+  });
+
+  test('a client certificate from the TST intermediate: 400 The SSL certificate error', async () => {
+    const r = await httpsRequest({ port: mtls, path: '/status-0123456789abcdef', pfx: pfx('tst-client-01'), ca: rootCa });
+    assert.equal(r.status, 400);
+    assert.match(r.body, /<title>400 The SSL certificate error<\/title>/);
+  });
+
+  for (const op of ['validate-using-policy', 'validate-using-context']) {
+    test(`${op} through the gateway: 401 Client certificate missing (the gateway terminates TLS)`, async () => {
+      const r = await httpsRequest({ port: mtls, path: `/client-cert/${op}`, pfx: pfx('dev-client-01'), ca: rootCa });
+      assert.equal(r.status, 401);
+      assert.equal(r.statusMessage, 'Client certificate missing');
+    });
+  }
+
+  test('validate-from-agw with dev-client-01: 200 with the forwarded certificate', async () => {
+    const r = await httpsRequest({ port: mtls, path: '/client-cert/validate-from-agw', pfx: pfx('dev-client-01'), ca: rootCa });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, escapedPem(readFileSync(join(certs, 'dev-client-01.cer'), 'utf8')));
+  });
+
+  test('validate-from-agw with dev-client-02: 401 Invalid client certificate', async () => {
+    const r = await httpsRequest({ port: mtls, path: '/client-cert/validate-from-agw', pfx: pfx('dev-client-02'), ca: rootCa });
+    assert.equal(r.status, 401);
+    assert.equal(r.statusMessage, 'Invalid client certificate');
+  });
+
+  test('validate-from-agw through the HTTPS listener: 401', async () => {
+    const r = await httpsRequest({ port: https, path: '/client-cert/validate-from-agw', ca: rootCa });
+    assert.equal(r.status, 401);
+  });
+
+  test('a forged X-ARR-ClientCert through the HTTPS listener: 401 (the default rewrite set removes it)', async () => {
+    const forged = escapedPem(readFileSync(join(certs, 'dev-client-01.cer'), 'utf8'));
+    const r = await httpsRequest({ port: https, path: '/client-cert/validate-from-agw', headers: { 'X-ARR-ClientCert': forged }, ca: rootCa });
+    assert.equal(r.status, 401);
+  });
+
+  test('curl with --resolve and the .pfx, as the README shows: 200 from validate-from-agw', async () => {
+    const r = await curl({
+      url: `https://apim-sample.dev:${mtls}/client-cert/validate-from-agw`,
+      resolve: `apim-sample.dev:${mtls}:127.0.0.1`,
+      pfx: join(certs, 'dev-client-01.pfx'),
+      cacert: join(certs, 'ssl-cert.apim-sample.dev.cer'),
+    });
+    assert.equal(r.status, 200, r.stderr);
+    assert.match(r.body, /^-----BEGIN%20CERTIFICATE-----%0A/);
+  });
+});
+
+describe('the post before "Plugging the security hole"', () => {
+  let cli: RunningCli;
+  let https: number;
+  before(async () => {
+    cli = await up(copyExample('apim-behind-agw'), ['--param', 'removeClientCertHeaderOnHttpsListener=false']);
+    https = portOf(cli.stdout(), 'https-listener');
+  });
+  after(async () => {
+    await cli.stop();
+  });
+
+  test('a forged X-ARR-ClientCert through the HTTPS listener is accepted: 200', async () => {
+    const forged = escapedPem(readFileSync(join(certs, 'dev-client-01.cer'), 'utf8'));
+    const r = await httpsRequest({ port: https, path: '/client-cert/validate-from-agw', headers: { 'X-ARR-ClientCert': forged } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, forged);
+  });
+});
+
+describe('API Management answering mTLS itself (the series\' first post)', () => {
+  let cli: RunningCli;
+  let port: number;
+  let rootCa: Buffer;
+  const host = 'apim-sample.azure-api.net';
+  before(async () => {
+    cli = await up(copyExample('apim-direct-mtls'));
+    const m = /^apim-sample\s+gateway\s+\S+\s+127\.0\.0\.1:(\d+)/m.exec(cli.stdout());
+    assert.ok(m, cli.stdout());
+    port = Number(m[1]);
+    rootCa = readFileSync(join(stateDir, 'platform-ca', 'root.cer'));
+  });
+  after(async () => {
+    await cli.stop();
+  });
+
+  test('the status endpoint answers 200', async () => {
+    const r = await httpsRequest({ host, port, path: '/status-0123456789abcdef', ca: rootCa });
+    assert.equal(r.status, 200);
+  });
+
+  test('validate-using-policy with dev-client-01: 200 with the certificate details', async () => {
+    const r = await httpsRequest({ host, port, path: '/client-cert/validate-using-policy', pfx: pfx('dev-client-01'), ca: rootCa });
+    assert.equal(r.status, 200);
+    assert.match(r.body, /\[Subject\]\s+CN=Client 01/);
+  });
+
+  test('validate-using-context with dev-client-01: 200', async () => {
+    const r = await httpsRequest({ host, port, path: '/client-cert/validate-using-context', pfx: pfx('dev-client-01'), ca: rootCa });
+    assert.equal(r.status, 200);
+  });
+
+  test('validate-using-context with dev-client-02 (not uploaded): 401 Invalid client certificate', async () => {
+    const r = await httpsRequest({ host, port, path: '/client-cert/validate-using-context', pfx: pfx('dev-client-02'), ca: rootCa });
+    assert.equal(r.status, 401);
+    assert.equal(r.statusMessage, 'Invalid client certificate');
+  });
+
+  test('validate-using-policy with tst-client-01 (other intermediate): 401', async () => {
+    const r = await httpsRequest({ host, port, path: '/client-cert/validate-using-policy', pfx: pfx('tst-client-01'), ca: rootCa });
+    assert.equal(r.status, 401);
+  });
+
+  for (const op of ['validate-using-policy', 'validate-using-context']) {
+    test(`${op} without a client certificate: 401 Client certificate missing`, async () => {
+      const r = await httpsRequest({ host, port, path: `/client-cert/${op}`, ca: rootCa });
+      assert.equal(r.status, 401);
+      assert.equal(r.statusMessage, 'Client certificate missing');
+    });
+  }
+});
