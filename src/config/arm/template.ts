@@ -553,7 +553,11 @@ class ArmResourceDecl {
       const base: Env = p ? p.env : ROOT_ENV;
       if (isObject(this.json.copy)) {
         const count = this.t.evalIn(this.json.copy.count, base, `${this.symbol}.copy.count`);
-        if (isUnknown(count)) throw this.t.err('GH_BICEP_UNKNOWN_CONDITION', `the copy count of '${this.symbol}' depends on a value known only after deployment`, undefined, this.offset);
+        if (isUnknown(count)) {
+          if (!this.t.options.unknownParamsAllowed) throw this.t.err('GH_BICEP_UNKNOWN_CONDITION', `the copy count of '${this.symbol}' depends on a value known only after deployment`, undefined, this.offset);
+          this.t.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `the copy count of '${this.symbol}' depends on a value known only after deployment: no instances are evaluated`, this.t.source, this.offset);
+          continue;
+        }
         if (typeof count !== 'number') throw this.t.err('GH_BICEP_TYPE', `the copy count of '${this.symbol}' must be an int`, undefined, this.offset);
         const name = (this.loopName ?? '').toLowerCase();
         for (let i = 0; i < count; i++) {
@@ -600,7 +604,11 @@ class ArmResourceInstance implements ResourceEntry {
     this.origin = { file: t.path, line: pos.line, column: pos.column };
     this.nameLazy = new Lazy(() => {
       const n = t.evalIn(j.name, env, `${decl.symbol}.name`);
-      if (isUnknown(n)) throw t.err('GH_BICEP_UNKNOWN_CONDITION', `the name of '${decl.symbol}' depends on a value known only after deployment`, undefined, decl.offset);
+      if (isUnknown(n)) {
+        if (!t.options.unknownParamsAllowed) throw t.err('GH_BICEP_UNKNOWN_CONDITION', `the name of '${decl.symbol}' depends on a value known only after deployment`, undefined, decl.offset);
+        t.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `the name of '${decl.symbol}' depends on a value known only after deployment: named '{${decl.symbol}}' here`, t.source, decl.offset);
+        return `{${decl.symbol}}`;
+      }
       if (typeof n !== 'string') throw t.err('GH_BICEP_TYPE', `the name of '${decl.symbol}' must be a string`, undefined, decl.offset);
       if (parent && !n.includes('/')) return `${parent.fullName()}/${n}`;
       return n;
@@ -610,7 +618,11 @@ class ArmResourceInstance implements ResourceEntry {
       if (parent && !parent.condition()) return false;
       if (!('condition' in j)) return true;
       const c = t.evalIn(j.condition, env, `${decl.symbol}.condition`);
-      if (isUnknown(c)) throw t.err('GH_BICEP_UNKNOWN_CONDITION', `the condition of '${decl.symbol}' depends on a value known only after deployment`, undefined, decl.offset);
+      if (isUnknown(c)) {
+        if (!t.options.unknownParamsAllowed) throw t.err('GH_BICEP_UNKNOWN_CONDITION', `the condition of '${decl.symbol}' depends on a value known only after deployment`, undefined, decl.offset);
+        t.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `the condition of '${decl.symbol}' depends on a value known only after deployment: evaluated as deployed`, t.source, decl.offset);
+        return true;
+      }
       return c === true;
     }, `the condition of '${decl.symbol}'`);
     this.idLazy = new Lazy(() => this.computeId(), `the id of '${decl.symbol}'`);

@@ -18,6 +18,7 @@ export const BICEP_CODES = defineCodes({
   GH_BICEP_FILE: 'A file named by a module, import, using or load function cannot be read.',
   GH_BICEP_UNSUPPORTED: 'A construct Gatehouse does not evaluate locally (registry modules, extensions …).',
   GH_BICEP_UNKNOWN_CONDITION: 'A resource condition or loop depends on a value known only after deployment.',
+  GH_BICEP_UNKNOWN_VALUE: 'A resource property depends on a value known only after a deployment in Azure (a secret, a property the provider adds); it stays unknown locally.',
   GH_ARM_TEMPLATE: 'An ARM JSON template or parameters file is malformed.',
   GH_ARM_EXPRESSION: 'An ARM template expression ("[...]") does not parse.',
 });

@@ -232,3 +232,35 @@ test('values known only after deployment are Unknown markers, not exceptions', (
   assert.match(String(r.outputs.combined), /^\[unknown: /);
   assert.equal(r.outputs.kind, 'StorageV2');
 });
+
+test('gatehouse check mode: unknown parameters in conditions, loops and names are warnings', () => {
+  withFiles(
+    {
+      'main.bicep': [
+        'param deploy bool',
+        'param names array',
+        'param prefix string',
+        "resource a 'Microsoft.Network/publicIPAddresses@2023-05-01' = if (deploy) { name: 'pip-a', location: 'westeurope' }",
+        "resource b 'Microsoft.Network/publicIPAddresses@2023-05-01' = [for n in names: { name: n, location: 'westeurope' }]",
+        "resource c 'Microsoft.Network/publicIPAddresses@2023-05-01' = { name: '${prefix}-c', location: 'westeurope' }",
+      ].join('\n'),
+    },
+    (dir) => {
+      const strict = evaluateDeploymentSync(dir, { params: { deploy: true, names: ['x'], prefix: 'p' } });
+      assert.deepEqual(strict.diagnostics, []);
+      assert.deepEqual(strict.resources.map((r) => r.name), ['pip-a', 'x', 'p-c']);
+      const lax = evaluateDeploymentSync(dir, { unknownParamsAllowed: true });
+      assert.deepEqual(lax.diagnostics.filter((d) => d.severity === 'error'), []);
+      assert.equal(lax.diagnostics.filter((d) => d.code === 'GH_BICEP_UNKNOWN_CONDITION').length, 3);
+      assert.deepEqual(lax.resources.map((r) => r.name), ['pip-a', '{c}']);
+    },
+  );
+});
+
+test('a module that does not exist is a diagnostic at the module path', () => {
+  const r = evalText("module m './nope.bicep' = {\n  name: 'm'\n}\n");
+  const d = r.diagnostics.find((x) => x.code === 'GH_BICEP_FILE');
+  assert.ok(d, JSON.stringify(r.diagnostics));
+  assert.deepEqual([d.line, d.column], [1, 10]);
+  assert.match(d.message, /nope\.bicep/);
+});

@@ -230,6 +230,11 @@ export class BicepFile implements DeploymentUnit {
     }
   }
 
+  /** `gatehouse check`: unknown conditions, loops and names are warnings, not errors. */
+  get lenient(): boolean {
+    return this.options.unknownParamsAllowed ?? false;
+  }
+
   resolvePath(p: string): string {
     return resolve(dirname(this.path), p);
   }
@@ -981,7 +986,12 @@ export class ResourceSymbol {
     const loop = this.body.loop;
     if (!loop) return [new ResourceInstance(this, env, undefined, parent)];
     const src = this.file.eval(loop.source, env);
-    if (isUnknown(src)) throw this.file.error('GH_BICEP_UNKNOWN_CONDITION', `the loop of '${this.decl.name}' depends on a value known only after deployment (${src.expression})`, loop.source);
+    if (isUnknown(src)) {
+      const msg = `the loop of '${this.decl.name}' depends on a value known only after deployment (${src.expression})`;
+      if (!this.file.lenient) throw this.file.error('GH_BICEP_UNKNOWN_CONDITION', msg, loop.source);
+      this.file.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `${msg}: no instances are evaluated`, this.file.source, loop.source.start);
+      return [];
+    }
     if (!Array.isArray(src)) throw this.file.error('GH_BICEP_TYPE', `a for loop needs an array, got ${describe(src)}`, loop.source);
     return src.map((item, i) => {
       const locals = new Map<string, unknown>();
@@ -1078,7 +1088,12 @@ export class ResourceInstance implements ResourceEntry {
       if (nestingParent && !nestingParent.condition()) return false;
       if (!symbol.body.cond) return true;
       const c = file.eval(symbol.body.cond, this.env);
-      if (isUnknown(c)) throw file.error('GH_BICEP_UNKNOWN_CONDITION', `the condition of '${decl.name}' depends on a value known only after deployment (${c.expression})`, symbol.body.cond);
+      if (isUnknown(c)) {
+        const msg = `the condition of '${decl.name}' depends on a value known only after deployment (${c.expression})`;
+        if (!file.lenient) throw file.error('GH_BICEP_UNKNOWN_CONDITION', msg, symbol.body.cond);
+        file.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `${msg}: evaluated as deployed`, file.source, symbol.body.cond.start);
+        return true;
+      }
       if (typeof c !== 'boolean') throw file.error('GH_BICEP_TYPE', `the condition of '${decl.name}' must be a bool, got ${describe(c)}`, symbol.body.cond);
       return c;
     }, `the condition of '${decl.name}'`);
@@ -1116,7 +1131,13 @@ export class ResourceInstance implements ResourceEntry {
   ownName(): string {
     const n = this.prop('name');
     if (n === undefined) throw this.symbol.file.error('GH_BICEP_EVAL', `the resource '${this.symbol.decl.name}' has no 'name'`, this.symbol.decl);
-    if (isUnknown(n)) throw this.symbol.file.error('GH_BICEP_UNKNOWN_CONDITION', `the name of '${this.symbol.decl.name}' depends on a value known only after deployment (${n.expression})`, objectProp(this.symbol.body.obj, 'name') ?? this.symbol.decl);
+    if (isUnknown(n)) {
+      const at = objectProp(this.symbol.body.obj, 'name') ?? this.symbol.decl;
+      const msg = `the name of '${this.symbol.decl.name}' depends on a value known only after deployment (${n.expression})`;
+      if (!this.symbol.file.lenient) throw this.symbol.file.error('GH_BICEP_UNKNOWN_CONDITION', msg, at);
+      this.symbol.file.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `${msg}: named '{${this.symbol.decl.name}}' here`, this.symbol.file.source, at.start);
+      return `{${this.symbol.decl.name}}`;
+    }
     if (typeof n !== 'string') throw this.symbol.file.error('GH_BICEP_TYPE', `the name of '${this.symbol.decl.name}' must be a string, got ${describe(n)}`, objectProp(this.symbol.body.obj, 'name') ?? this.symbol.decl);
     return n;
   }
@@ -1164,6 +1185,9 @@ export class ResourceInstance implements ResourceEntry {
     const obj = this.symbol.body.obj;
     if (obj.kind !== 'object') throw this.symbol.file.error('GH_BICEP_SYNTAX', 'a resource body must be an object', obj);
     const out = this.symbol.file.evalObject(obj.items, this.env, new Set(['parent', 'scope', 'dependsOn', 'name']));
+    const unknown = firstUnknownPath(out, '');
+    if (unknown && !this.existing)
+      this.symbol.file.ctx.warn('GH_BICEP_UNKNOWN_VALUE', `'${this.symbol.decl.name}'${unknown.path}: the value is known only after a deployment in Azure (${unknown.expression}); Gatehouse leaves it unknown`, this.symbol.file.source, this.symbol.decl.start);
     return { name: this.fullName(), ...out };
   }
 
@@ -1268,7 +1292,11 @@ export class ModuleSymbol {
     const loop = this.body.loop;
     if (!loop) return [new ModuleInstance(this, env, undefined)];
     const src = this.file.eval(loop.source, env);
-    if (isUnknown(src)) throw this.file.error('GH_BICEP_UNKNOWN_CONDITION', `the loop of '${this.decl.name}' depends on a value known only after deployment`, loop.source);
+    if (isUnknown(src)) {
+      if (!this.file.lenient) throw this.file.error('GH_BICEP_UNKNOWN_CONDITION', `the loop of '${this.decl.name}' depends on a value known only after deployment`, loop.source);
+      this.file.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `the loop of '${this.decl.name}' depends on a value known only after deployment: no instances are evaluated`, this.file.source, loop.source.start);
+      return [];
+    }
     if (!Array.isArray(src)) throw this.file.error('GH_BICEP_TYPE', `a for loop needs an array, got ${describe(src)}`, loop.source);
     return src.map((item, i) => {
       const locals = new Map<string, unknown>();
@@ -1319,7 +1347,11 @@ export class ModuleInstance {
     this.cond = new Lazy(() => {
       if (!symbol.body.cond) return true;
       const c = file.eval(symbol.body.cond, env);
-      if (isUnknown(c)) throw file.error('GH_BICEP_UNKNOWN_CONDITION', `the condition of module '${symbol.decl.name}' depends on a value known only after deployment`, symbol.body.cond);
+      if (isUnknown(c)) {
+        if (!file.lenient) throw file.error('GH_BICEP_UNKNOWN_CONDITION', `the condition of module '${symbol.decl.name}' depends on a value known only after deployment`, symbol.body.cond);
+        file.ctx.warn('GH_BICEP_UNKNOWN_CONDITION', `the condition of module '${symbol.decl.name}' depends on a value known only after deployment: evaluated as deployed`, file.source, symbol.body.cond.start);
+        return true;
+      }
       if (typeof c !== 'boolean') throw file.error('GH_BICEP_TYPE', `the condition must be a bool, got ${describe(c)}`, symbol.body.cond);
       return c;
     }, `the condition of module '${symbol.decl.name}'`);
@@ -1412,6 +1444,23 @@ export function materialize(v: unknown, depth = 0): unknown {
     return v.map((x) => materialize(x, depth + 1));
   }
   return v;
+}
+
+function firstUnknownPath(v: unknown, path: string, depth = 0): { path: string; expression: string } | undefined {
+  if (depth > 60) return undefined;
+  if (isUnknown(v)) return { path, expression: v.expression };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const r = firstUnknownPath(v[i], `${path}[${i}]`, depth + 1);
+      if (r) return r;
+    }
+  } else if (isObject(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      const r = firstUnknownPath(x, `${path}.${k}`, depth + 1);
+      if (r) return r;
+    }
+  }
+  return undefined;
 }
 
 function interpolationString(v: unknown): string {
