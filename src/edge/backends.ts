@@ -213,10 +213,15 @@ export class BackendTarget {
     });
   }
 
-  close(): void {
+  /** Stops probing (requests in flight keep their connections). */
+  stopProbes(): void {
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
+  }
+
+  close(): void {
+    this.stopProbes();
     this.agent.destroy();
   }
 }

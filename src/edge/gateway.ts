@@ -189,6 +189,7 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
   const listeners: CompiledListener[] = [];
   const listenersByName = new Map<string, CompiledListener>();
   const secureContextCache = new Map<string, Buffer>();
+  const badCertificates = new Set<string>();
   for (const rule of model.requestRoutingRules) {
     const l = model.httpListeners.find((x) => x.name === rule.httpListener);
     if (!l) continue;
@@ -232,11 +233,14 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
           secureOptions: cryptoConstants.SSL_OP_NO_TICKET,
         };
         try {
+          if (badCertificates.has(cert.name)) throw new Error('reported');
           tls.createSecureContext(tlsOptions);
           cl.server = model.enableHttp2
             ? http2.createSecureServer({ ...tlsOptions, allowHTTP1: true, settings: { maxHeaderListSize: 16384 } } as http2.SecureServerOptions)
             : https.createServer({ ...tlsOptions, maxHeaderSize: 32768, requireHostHeader: false, keepAliveTimeout: 75_000, headersTimeout: 60_000, requestTimeout: 0 } as https.ServerOptions);
         } catch (e) {
+          if (badCertificates.has(cert.name)) continue;
+          badCertificates.add(cert.name);
           bag.error(EDGE_CODES.GH_EDGE_SSL_CERTIFICATE, `sslCertificate '${cert.name}' (used by listener '${l.name}'): ${/mac verify|bad decrypt|password/i.test(messageOf(e)) ? 'the PFX password is wrong' : messageOf(e)}`, at(cert.path));
         }
       }
@@ -711,7 +715,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     health: () => gw.targets.flatMap((t) => t.members.map((m) => ({ pool: t.pool.name, settings: t.settings.name, address: m.address, port: m.port, healthy: m.healthy }))),
     close() {
       closing ??= (async () => {
-        for (const t of gw.targets) t.close();
+        for (const t of gw.targets) t.stopProbes();
         const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
         for (const s of innerServers) (s as http.Server).closeIdleConnections?.();
         for (const s of h2sessions) s.close();
@@ -721,6 +725,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           await new Promise((r) => setTimeout(r, 20));
         }
         for (const s of sockets) s.destroy();
+        for (const t of gw.targets) t.close();
         await closed;
       })();
       return closing;

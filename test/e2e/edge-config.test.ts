@@ -1,0 +1,88 @@
+/**
+ * Issue 3 item 7 at the runtime's door: problems only the edge can see (PFX password, trusted
+ * client CA rules, unknown server variables, OCSP not run, a port in use) are all reported before
+ * anything listens, and a failed start leaves nothing bound.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { DiagnosticBag, DiagnosticsError } from '../../src/core/diagnostics.js';
+import { isGatehouseError } from '../../src/core/errors.js';
+import { adaptApplicationGateway } from '../../src/config/resources/applicationGateway.js';
+import { startApplicationGateway } from '../../src/edge/index.js';
+import { makeTestPki, seedGateway, startBackend, startSeed } from './edge-support.js';
+
+test('wrong PFX password, a trusted chain without a root, an unknown server variable and OCSP: all reported, nothing listens', async () => {
+  const pki = await makeTestPki();
+  const resource = seedGateway(pki, { trustedChain: pki.otherClient.certPem });
+  const p = resource.properties as Record<string, Record<string, Record<string, unknown>>[]>;
+  p.sslCertificates![0]!.properties!.password = 'wrong';
+  const rr = ((p.rewriteRuleSets![0]!.properties!.rewriteRules as Record<string, Record<string, Record<string, string>[]>>[])[0]!.actionSet!.requestHeaderConfigurations!)[0]!;
+  rr.headerValue = '{var_client_certificat}';
+  ((p.sslProfiles![0]!.properties!.clientAuthConfiguration as Record<string, unknown>).verifyClientRevocation = 'OCSP');
+  const diagnostics = new DiagnosticBag();
+  const model = adaptApplicationGateway(resource, { resources: [resource], diagnostics, origin: { file: 'main.json' } });
+  assert.deepEqual(diagnostics.errors, []);
+  const err = await startApplicationGateway(model!, { portMap: new Map([[443, 0], [53029, 0]]) }).then(
+    () => assert.fail('started'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof DiagnosticsError);
+  const got = err.diagnostics.map((d) => [d.code, d.path]);
+  assert.deepEqual(got.sort(), [
+    ['GH_AGW_INVALID_VALUE', 'properties.rewriteRuleSets[0]'],
+    ['GH_EDGE_SSL_CERTIFICATE', 'properties.sslCertificates[0].properties.data'],
+    ['GH_EDGE_TRUSTED_CLIENT_CERTIFICATE', 'properties.trustedClientCertificates[0].properties.data'],
+    ['GH_EDGE_UNSUPPORTED', 'properties.sslProfiles[0].properties.clientAuthConfiguration.verifyClientRevocation'],
+  ].sort());
+  assert.match(err.message, /PFX password is wrong/);
+  assert.match(err.message, /ApplicationGatewayTrustedClientCertificateDoesNotContainAnyCACertificate/);
+  assert.match(err.message, /unknown server variable 'var_client_certificat'/);
+  assert.equal(err.diagnostics[0]!.file, 'main.json');
+});
+
+test('a frontend port in use: GH_PORT_IN_USE, and the other port is released again', async () => {
+  const pki = await makeTestPki();
+  const backend = await startBackend(pki);
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const busy = (blocker.address() as net.AddressInfo).port;
+  const free = net.createServer();
+  await new Promise<void>((r) => free.listen(0, '127.0.0.1', () => r()));
+  const freePort = (free.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => free.close(() => r()));
+  try {
+    const err = await startSeed(pki, backend, seedGateway(pki), undefined, { portMap: new Map([[443, freePort], [53029, busy]]) }).then(
+      () => assert.fail('started'),
+      (e: unknown) => e,
+    );
+    assert.ok(isGatehouseError(err, 'GH_PORT_IN_USE'));
+    assert.match((err as Error).message, /--port-map 53029=PORT/);
+    // The port that did bind was closed again.
+    const again = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      again.once('error', reject);
+      again.listen(freePort, '127.0.0.1', () => resolve());
+    });
+    await new Promise<void>((r) => again.close(() => r()));
+  } finally {
+    await new Promise<void>((r) => blocker.close(() => r()));
+    await backend.close();
+  }
+});
+
+test('close() drains: an in-flight request completes, then the port is free', async () => {
+  const pki = await makeTestPki();
+  const backend = await startBackend(pki, { delayMs: 300 });
+  const edge = await startSeed(pki, backend, seedGateway(pki));
+  const port = edge.listeners[0]!.localPort;
+  const { request } = await import('./edge-support.js');
+  const inflight = request({ port, ca: pki.frontendCa.certPem, path: '/slow' });
+  await new Promise((r) => setTimeout(r, 100));
+  const closed = edge.close();
+  const r = await inflight;
+  assert.equal(r.status, 200);
+  await closed;
+  await assert.rejects(request({ port, ca: pki.frontendCa.certPem }));
+  await backend.close();
+});
