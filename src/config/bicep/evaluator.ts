@@ -1193,6 +1193,7 @@ export class ResourceInstance implements ResourceEntry {
 
   /** `r.x` as Bicep compiles it (§4 of the spec): id/name/type/apiVersion direct, the rest via reference(). */
   member(name: string, node: Expr): unknown {
+    if (this.symbol.extension) return new Unknown(`${this.symbol.decl.name}.${name}`);
     switch (name) {
       case 'id':
         return this.id();
