@@ -129,6 +129,11 @@ const CONTEXT_MODEL: Record<string, { name: string; members: Record<string, stri
   'ctx:user': { name: 'IUser', members: { Email: 'string', FirstName: 'string', Groups: '', Id: 'string', Identities: '', LastName: 'string', Note: 'string', RegistrationDate: '', ToString: '()', GetHashCode: '()', Equals: '()', GetType: '()' } },
 };
 
+for (const m of Object.values(CONTEXT_MODEL)) Object.setPrototypeOf(m.members, null);
+Object.setPrototypeOf(CONTEXT_MODEL, null);
+Object.setPrototypeOf(MEMBER_ST, null);
+Object.setPrototypeOf(METHOD_ST, null);
+
 function contextMember(tst: ST, name: string, at: number, invoked: boolean): ST {
   if (!tst || !tst.startsWith('ctx:')) return undefined;
   const m = CONTEXT_MODEL[tst];

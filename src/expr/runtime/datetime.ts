@@ -687,3 +687,4 @@ export const TIMESPAN_TYPE = {
     },
   },
 };
+Object.setPrototypeOf(STANDARD, null);

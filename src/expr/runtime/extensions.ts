@@ -15,7 +15,8 @@ function enumerable(t: unknown): boolean {
   return typeof t === 'string' || (t !== null && typeof t === 'object' && typeof (t as Iterable<unknown>)[Symbol.iterator] === 'function');
 }
 
-export const EXTENSIONS: Record<string, Extension> = {};
+/** Prototype-less: a member name from user code ('constructor', '__proto__') finds nothing. */
+export const EXTENSIONS: Record<string, Extension> = Object.create(null) as Record<string, Extension>;
 
 for (const [name, fn] of Object.entries(LINQ)) {
   EXTENSIONS[name] = { fn: (rt, t, a, ta) => (enumerable(t) ? fn(rt, t, a, ta) : NO_MEMBER) };

@@ -74,8 +74,8 @@ export abstract class JToken extends CsObject {
   Values(key?: unknown): unknown[] {
     return this.Values$T([], key);
   }
-  Value$T(typeArgs: readonly RType[], key: unknown): unknown {
-    const v = this.$index(undefined as unknown as Runtime, [key]) as JToken | null;
+  Value$T(typeArgs: readonly RType[], key?: unknown): unknown {
+    const v = key === undefined ? this : (this.$index(undefined as unknown as Runtime, [key]) as JToken | null);
     const t = typeArgs[0];
     if (v === null || v === undefined) return null;
     return t ? convertToken(v, typeDisplay(t)) : v;

@@ -63,7 +63,6 @@ function numericCast(full: string) {
     }
     if (INT_TYPES[full]) return explicitInt(v, full);
     if (typeof v === 'number') return full === 'System.Single' ? Math.fround(v) : v;
-    if (typeof v === 'string' && v.length === 1) return v.charCodeAt(0);
     if (v instanceof EnumValue) return v.value;
     throw ex.invalidCast(v, full);
   };

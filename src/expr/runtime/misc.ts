@@ -891,3 +891,4 @@ export function parseIntStatic(full: string) {
 }
 
 export { iterate, NO_MEMBER, DotNetException };
+Object.setPrototypeOf(HTML_ENTITIES, null);

@@ -90,7 +90,6 @@ export function explicitInt(v: unknown, fullName: string): number {
   const range = INT_TYPES[fullName]!;
   let n: number;
   if (typeof v === 'number') n = Math.trunc(v);
-  else if (typeof v === 'string' && v.length === 1) n = v.charCodeAt(0);
   else if (v instanceof EnumValue) n = v.value;
   else if (v instanceof CsObject && typeof (v as unknown as { $explicit?: (t: string) => unknown }).$explicit === 'function') {
     return (v as unknown as { $explicit: (t: string) => number }).$explicit(fullName);
@@ -131,3 +130,5 @@ export function numberToString(v: unknown): string {
 }
 
 export type { RType };
+Object.setPrototypeOf(NUMBER_METHODS, null);
+Object.setPrototypeOf(BOOL_METHODS, null);

@@ -282,3 +282,4 @@ export const CHAR_STATICS = {
   ConvertFromUtf32: (_rt: Runtime, a: unknown[]) => String.fromCodePoint(Number(a[0])),
   ConvertToUtf32: (_rt: Runtime, a: unknown[]) => String(a[0]).codePointAt(Number(a[1] ?? 0)) ?? 0,
 };
+Object.setPrototypeOf(STRING_METHODS, null);
