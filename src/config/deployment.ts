@@ -118,7 +118,10 @@ export function evaluateDeploymentSync(entry: string, options: EvaluateOptions =
     const declared = new Set([...unit.symbols].filter(([, s]) => s.kind === 'param').map(([k]) => k.toLowerCase()));
     for (const k of params.keys())
       if (!declared.has(k.toLowerCase())) {
-        if (paramsUnit && paramsUnit.symbols.has(k)) ctx.report(new LocatedError('GH_BICEP_PARAM_UNKNOWN', `'${path}' declares no parameter '${k}'`, paramsUnit.source, 0));
+        if (paramsUnit && paramsUnit.symbols.has(k)) {
+          const sym = paramsUnit.symbols.get(k);
+          ctx.report(new LocatedError('GH_BICEP_PARAM_UNKNOWN', `'${path}' declares no parameter '${k}'`, paramsUnit.source, sym?.kind === 'param' ? sym.decl.nameSpan.start : 0));
+        }
         else ctx.report(new LocatedError('GH_BICEP_PARAM_UNKNOWN', `'${path}' declares no parameter '${k}'`, path, undefined));
       }
   }
@@ -157,7 +160,16 @@ export function evaluateDeploymentSync(entry: string, options: EvaluateOptions =
     }
   }
   const network = ctx.network.build();
-  return { resources, outputs, diagnostics: ctx.diagnostics.items, files: [...ctx.files], network };
+  return { resources, outputs, diagnostics: sortDiagnostics(ctx.diagnostics.items, [...ctx.files]), files: [...ctx.files], network };
+}
+
+/** In file order (the order files were read: main first), then by line and column. */
+function sortDiagnostics(ds: Diagnostic[], files: string[]): Diagnostic[] {
+  const rank = (f: string | undefined) => (f === undefined ? -1 : files.indexOf(f) < 0 ? files.length : files.indexOf(f));
+  return ds
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => rank(a.d.file) - rank(b.d.file) || (a.d.line ?? 0) - (b.d.line ?? 0) || (a.d.column ?? 0) - (b.d.column ?? 0) || a.i - b.i)
+    .map((x) => x.d);
 }
 
 function runtimeOnly(ref: Record<string, unknown>, declared: Record<string, unknown>): Record<string, unknown> {

@@ -144,7 +144,32 @@ export class NetworkAllocator {
     if (!this.privates.some((p) => p.address === address && lc(p.subnetId) === lc(subnetId))) this.privates.push({ address, ownerId, subnetId });
   }
 
+  private priming = false;
+  private primed = false;
+
+  /** Public IPs are numbered in declaration order (modules in place), whatever order they are read in. */
+  private prime(): void {
+    if (this.primed || this.priming) return;
+    this.priming = true;
+    try {
+      for (const r of this.source.resources()) {
+        if (r.existing || lc(r.type) !== 'microsoft.network/publicipaddresses') continue;
+        let id: string;
+        try {
+          id = r.id();
+        } catch {
+          continue; // not computable yet: numbered when it is asked for
+        }
+        if (!this.publics.has(lc(id))) this.allocatePublic(id, safeBody(r));
+      }
+      this.primed = true;
+    } finally {
+      this.priming = false;
+    }
+  }
+
   allocatePublic(resourceId: string, body: JsonObject | undefined): PublicAddress {
+    this.prime();
     const key = lc(resourceId);
     let p = this.publics.get(key);
     if (!p) {

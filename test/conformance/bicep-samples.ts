@@ -173,7 +173,7 @@ export function differential(bicep: string, json: string, root = CORPUS): { ok: 
   const eb = errorsOf(b, root);
   if (ea && eb) {
     // the sample cannot deploy as written (Azure would reject it too): both front-ends must say so alike
-    const codes = (r: DeploymentResult) => [...new Set(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code))].sort().join(',');
+    const codes = (r: DeploymentResult) => [...new Set(r.diagnostics.filter((d) => d.severity === 'error' && d.code !== 'GH_INTERNAL').map((d) => d.code))].sort().join(',');
     const cb = new Set(codes(b).split(','));
     if (codes(a).split(',').some((c) => cb.has(c))) return { ok: true, bothReject: true };
     return { ok: false, reason: `both reject, differently: bicep ${codes(a)} (${ea}) / json ${codes(b)} (${eb})` };
