@@ -6,19 +6,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { copyExample, createWorkspace, type Workspace } from '../helpers/example.js';
 
-const work = mkdtempSync(join(tmpdir(), 'gh-check-'));
+let ws: Workspace;
 let n = 0;
 
 /** A copy of the seed example with an edit applied to one of its files. */
 function variant(edit?: { file: string; from: string | RegExp; to: string }): string {
-  const dir = join(work, `example-${n++}`);
-  cpSync(join(repoRoot, 'examples/apim-behind-agw'), dir, { recursive: true, filter: (src) => !src.includes('/certificates') });
-  cpSync(join(work, 'certificates'), join(dir, 'certificates'), { recursive: true });
+  const dir = copyExample(ws, 'apim-behind-agw', `example-${n++}`);
   if (edit) {
     const path = join(dir, edit.file);
     const text = readFileSync(path, 'utf8');
@@ -34,10 +32,9 @@ function lineOf(file: string, needle: string): number {
 }
 
 before(async () => {
-  const r = await runCli(['certs', 'create', '--out', join(work, 'certificates')]);
-  assert.equal(r.code, 0, r.stderr);
+  ws = await createWorkspace('gh-check-');
 });
-after(() => rmSync(work, { recursive: true, force: true }));
+after(() => rmSync(ws.dir, { recursive: true, force: true }));
 
 test('the finished seed deployment has no error findings', async () => {
   const r = await runCli(['check', variant()]);

@@ -6,45 +6,24 @@
  */
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, runCli, startCli, type RunningCli } from '../helpers/cli.js';
+import type { RunningCli } from '../helpers/cli.js';
+import { copyExample, createWorkspace, portOf, upExample, type Workspace } from '../helpers/example.js';
 import { httpsRequest, curl } from '../helpers/https.js';
 
-const work = mkdtempSync(join(tmpdir(), 'gh-seed-'));
-const stateDir = join(work, 'state');
-const certs = join(work, 'certificates');
-const pfx = (name: string) => readFileSync(join(certs, `${name}.pfx`));
+let ws: Workspace;
+const pfx = (name: string) => readFileSync(join(ws.certs, `${name}.pfx`));
+const cer = (name: string) => readFileSync(join(ws.certs, `${name}.cer`), 'utf8');
 /** NGINX's $ssl_client_escaped_cert, which Application Gateway's {var_client_certificate} equals. */
 const escapedPem = (pem: string) => encodeURIComponent(pem);
-
-/** Port of a listener from the lines `gatehouse up` prints: `<resource>  <listener>  <url>  <address:port> …`. */
-function portOf(stdout: string, listener: string): number {
-  const m = new RegExp(`^\\S+\\s+${listener}\\s+\\S+\\s+127\\.0\\.0\\.1:(\\d+)`, 'm').exec(stdout);
-  assert.ok(m, `no line for listener ${listener} in:\n${stdout}`);
-  return Number(m[1]);
-}
-
-function copyExample(name: string): string {
-  const dir = join(work, name);
-  cpSync(join(repoRoot, 'examples', name), dir, { recursive: true });
-  cpSync(certs, join(dir, 'certificates'), { recursive: true });
-  return dir;
-}
-
-async function up(dir: string, extra: string[] = []): Promise<RunningCli> {
-  const cli = startCli(['up', dir, '--port-map', '443=0', '--port-map', '53029=0', '--state-dir', stateDir, '--no-watch', '--log-level', 'warn', ...extra]);
-  await cli.waitFor(/^ready/m, 60000);
-  return cli;
-}
+const up = (name: string, extra: string[] = []) => upExample(ws, copyExample(ws, name, `${name}-${Math.random().toString(36).slice(2, 8)}`), extra);
 
 before(async () => {
-  const r = await runCli(['certs', 'create', '--out', certs]);
-  assert.equal(r.code, 0, r.stderr);
+  ws = await createWorkspace('gh-seed-');
 });
 
-after(() => rmSync(work, { recursive: true, force: true }));
+after(() => rmSync(ws.dir, { recursive: true, force: true }));
 
 describe('API Management behind Application Gateway (the seed post)', () => {
   let cli: RunningCli;
@@ -52,11 +31,11 @@ describe('API Management behind Application Gateway (the seed post)', () => {
   let mtls: number;
   let rootCa: Buffer;
   before(async () => {
-    cli = await up(copyExample('apim-behind-agw'));
+    cli = await up('apim-behind-agw');
     https = portOf(cli.stdout(), 'https-listener');
     mtls = portOf(cli.stdout(), 'mtls-listener');
     // The post's server certificate is self-signed: clients trust it directly.
-    rootCa = readFileSync(join(certs, 'ssl-cert.apim-sample.dev.cer'));
+    rootCa = readFileSync(join(ws.certs, 'ssl-cert.apim-sample.dev.cer'));
   });
   after(async () => {
     assert.equal(await cli.stop(), 0);
@@ -102,7 +81,7 @@ describe('API Management behind Application Gateway (the seed post)', () => {
   test('validate-from-agw with dev-client-01: 200 with the forwarded certificate', async () => {
     const r = await httpsRequest({ port: mtls, path: '/client-cert/validate-from-agw', pfx: pfx('dev-client-01'), ca: rootCa });
     assert.equal(r.status, 200);
-    assert.equal(r.body, escapedPem(readFileSync(join(certs, 'dev-client-01.cer'), 'utf8')));
+    assert.equal(r.body, escapedPem(cer('dev-client-01')));
   });
 
   test('validate-from-agw with dev-client-02: 401 Invalid client certificate', async () => {
@@ -117,7 +96,7 @@ describe('API Management behind Application Gateway (the seed post)', () => {
   });
 
   test('a forged X-ARR-ClientCert through the HTTPS listener: 401 (the default rewrite set removes it)', async () => {
-    const forged = escapedPem(readFileSync(join(certs, 'dev-client-01.cer'), 'utf8'));
+    const forged = escapedPem(cer('dev-client-01'));
     const r = await httpsRequest({ port: https, path: '/client-cert/validate-from-agw', headers: { 'X-ARR-ClientCert': forged }, ca: rootCa });
     assert.equal(r.status, 401);
   });
@@ -126,8 +105,8 @@ describe('API Management behind Application Gateway (the seed post)', () => {
     const r = await curl({
       url: `https://apim-sample.dev:${mtls}/client-cert/validate-from-agw`,
       resolve: `apim-sample.dev:${mtls}:127.0.0.1`,
-      pfx: join(certs, 'dev-client-01.pfx'),
-      cacert: join(certs, 'ssl-cert.apim-sample.dev.cer'),
+      pfx: join(ws.certs, 'dev-client-01.pfx'),
+      cacert: join(ws.certs, 'ssl-cert.apim-sample.dev.cer'),
     });
     assert.equal(r.status, 200, r.stderr);
     assert.match(r.body, /^-----BEGIN%20CERTIFICATE-----%0A/);
@@ -138,7 +117,7 @@ describe('the post before "Plugging the security hole"', () => {
   let cli: RunningCli;
   let https: number;
   before(async () => {
-    cli = await up(copyExample('apim-behind-agw'), ['--param', 'removeClientCertHeaderOnHttpsListener=false']);
+    cli = await up('apim-behind-agw', ['--param', 'removeClientCertHeaderOnHttpsListener=false']);
     https = portOf(cli.stdout(), 'https-listener');
   });
   after(async () => {
@@ -146,7 +125,7 @@ describe('the post before "Plugging the security hole"', () => {
   });
 
   test('a forged X-ARR-ClientCert through the HTTPS listener is accepted: 200', async () => {
-    const forged = escapedPem(readFileSync(join(certs, 'dev-client-01.cer'), 'utf8'));
+    const forged = escapedPem(cer('dev-client-01'));
     const r = await httpsRequest({ port: https, path: '/client-cert/validate-from-agw', headers: { 'X-ARR-ClientCert': forged } });
     assert.equal(r.status, 200);
     assert.equal(r.body, forged);
@@ -159,11 +138,11 @@ describe('API Management answering mTLS itself (the series\' first post)', () =>
   let rootCa: Buffer;
   const host = 'apim-sample.azure-api.net';
   before(async () => {
-    cli = await up(copyExample('apim-direct-mtls'));
+    cli = await up('apim-direct-mtls');
     const m = /^apim-sample\s+gateway\s+\S+\s+127\.0\.0\.1:(\d+)/m.exec(cli.stdout());
     assert.ok(m, cli.stdout());
     port = Number(m[1]);
-    rootCa = readFileSync(join(stateDir, 'platform-ca', 'root.cer'));
+    rootCa = readFileSync(join(ws.stateDir, 'platform-ca', 'root.cer'));
   });
   after(async () => {
     await cli.stop();
