@@ -115,3 +115,17 @@ test('an unknown parameter name is a diagnostic', async () => {
   const r = await evaluateDeployment(dir, { params: { nope: 1 } });
   assert.ok(r.diagnostics.some((d) => d.code === 'GH_BICEP_PARAM_UNKNOWN' && /nope/.test(d.message)));
 });
+
+test('the single-file form of the seed gives the same resources as the modular one', async () => {
+  const single = await evaluateDeployment(join(import.meta.dirname, '../fixtures/bicep/seed-single-file'));
+  const modular = await evaluateDeployment(dir);
+  assert.deepEqual(single.diagnostics, []);
+  const shape = (r: Awaited<ReturnType<typeof evaluateDeployment>>) =>
+    r.resources
+      .filter((x) => !x.existing)
+      .map(({ origin: _o, symbolicName: _s, ...rest }) => rest)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  assert.deepEqual(shape(single), shape(modular));
+  assert.deepEqual(single.network, modular.network);
+  assert.equal(single.outputs.privateIP, '10.0.1.4');
+});
