@@ -242,7 +242,10 @@ export async function runDeployment(loaded: LoadedDeployment, options: RunOption
       });
       edges.push(running);
       for (const l of running.listeners) {
-        lines.push({ resource: gateway.name, listener: l.name, url: l.url, local: `${l.localAddress}:${l.localPort}`, ...(l.mtls ? { note: 'mTLS' } : {}) });
+        // The URL a client uses: the listener's host name (the first one without wildcards) on the local port.
+        const host = l.hostNames.find((h) => !/[*?]/.test(h)) ?? l.localAddress;
+        const url = `${l.protocol.toLowerCase()}://${host}:${l.localPort}/`;
+        lines.push({ resource: gateway.name, listener: l.name, url, local: `${l.localAddress}:${l.localPort}`, ...(l.mtls ? { note: 'mTLS' } : {}) });
       }
     }
   } catch (e) {
