@@ -187,7 +187,9 @@ export class ArmTemplate implements DeploymentUnit {
   err(code: ErrorCode, message: string, near?: string, offset?: number): LocatedError {
     let at = offset;
     if (at === undefined && near) {
-      const i = this.source.text.indexOf(near);
+      // the expression as it is written in the file (JSON-escaped), else as parsed
+      let i = this.source.text.indexOf(JSON.stringify(near).slice(1, -1), this.options.inlineOffset ?? 0);
+      if (i < 0) i = this.source.text.indexOf(near);
       if (i >= 0) at = i;
     }
     return new LocatedError(code, message, this.source, at ?? 0);

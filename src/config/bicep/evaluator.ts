@@ -1388,6 +1388,7 @@ export class ModuleInstance {
     const decl = this.symbol.decl;
     if (/^(br|ts)[:/]/.test(decl.path)) throw new LocatedError('GH_BICEP_UNSUPPORTED', `registry modules ('${decl.path}') cannot be evaluated locally: copy the module next to the file`, file.source, decl.pathSpan.start);
     const path = file.resolvePath(decl.path);
+    const toJson = path.toLowerCase().endsWith('.json');
     const obj = this.symbol.body.obj;
     // params: one thunk per property, so a module param is evaluated only when the module reads it
     const params: ParamThunks = new Map();
@@ -1397,7 +1398,8 @@ export class ModuleInstance {
         if (it.kind !== 'prop' || typeof it.key !== 'string') continue;
         const value = it.value;
         const lazy = new Lazy(() => file.eval(value, this.env), `module '${decl.name}' param '${it.key}'`);
-        params.set(it.key, () => lazy.get());
+        // an ARM JSON module sees plain values: a resource is passed as its id (as Bicep compiles it)
+        params.set(it.key, toJson ? () => armValue(lazy.get()) : () => lazy.get());
       }
     } else if (pe) {
       const v = file.eval(pe, this.env);
@@ -1462,6 +1464,11 @@ function firstUnknownPath(v: unknown, path: string, depth = 0): { path: string; 
     }
   }
   return undefined;
+}
+
+function armValue(v: unknown): unknown {
+  if (v instanceof ResourceRef) return v.inst.id();
+  return materialize(v);
 }
 
 function interpolationString(v: unknown): string {
