@@ -264,3 +264,37 @@ test('a module that does not exist is a diagnostic at the module path', () => {
   assert.deepEqual([d.line, d.column], [1, 10]);
   assert.match(d.message, /nope\.bicep/);
 });
+
+test('language: interpolated multi-line strings, logical operators, nullable params, safe access, object keys', () => {
+  const r = evalText(
+    [
+      "param maybe string?",
+      "param obj object = { 'a-b': { c: [1, 2, 3] } }",
+      "var name = 'gh'",
+      "var ml = $'''",
+      "Hello ${name}",
+      "  $${name}'''",
+      "var ml2 = $$'''x $${name} ${name}'''",
+      'var logic = [true && false, true || false, !(1 > 2) && (2 >= 2), false || (1 == 1), 1 != 2]',
+      "var keyed = { '${name}-key': 1, '1abc': 2 }",
+      'var safe = [obj.?missing.?deeper, obj[?\'zz\'], obj[\'a-b\'].c[^1], obj[\'a-b\'].c[?10]]',
+      'var n = maybe ?? \'default\'',
+      "var cidr = [cidrSubnet('10.0.0.0/16', 24, 1), cidrHost('10.0.1.0/24', 3), parseCidr('10.0.1.0/24').firstUsable]",
+      'output ml string = ml',
+      'output ml2 string = ml2',
+      'output logic array = logic',
+      'output keyed object = keyed',
+      'output safe array = safe',
+      'output n string = n',
+      'output cidr array = cidr',
+    ].join('\n'),
+  );
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.outputs.ml, 'Hello gh\n  $gh');
+  assert.equal(r.outputs.ml2, 'x gh ${name}');
+  assert.deepEqual(r.outputs.logic, [false, true, true, true, true]);
+  assert.deepEqual(r.outputs.keyed, { 'gh-key': 1, '1abc': 2 });
+  assert.deepEqual(r.outputs.safe, [null, null, 3, null]);
+  assert.equal(r.outputs.n, 'default');
+  assert.deepEqual(r.outputs.cidr, ['10.0.1.0/24', '10.0.1.4', '10.0.1.1']);
+});
