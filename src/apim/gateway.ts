@@ -272,7 +272,7 @@ export class ApimGateway {
       path = rawPath;
     }
     if (path.toLowerCase() === STATUS_PATH || path.toLowerCase() === INTERNAL_STATUS_PATH) {
-      return { response: { statusCode: 200, statusReason: 'Service Operational', headers: new HeaderMap(), body: { bytes: undefined } }, extraHeaders: [], logReason: 'status_endpoint', api: undefined, operation: undefined, lastError: undefined };
+      return { response: { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: { bytes: undefined } }, extraHeaders: [], logReason: 'status_endpoint', api: undefined, operation: undefined, lastError: undefined };
     }
     const query = parseQuery(rawQuery);
     const originalUrl: HostUrl = { scheme: 'https', host: req.host, port: req.port, path, query };

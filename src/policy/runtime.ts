@@ -154,6 +154,8 @@ export interface TrustResult {
   readonly trusted: boolean;
   readonly chain: readonly Certificate[];
   readonly reasons: readonly string[];
+  /** Epoch ms after which a cached result must be rebuilt (the first expiry in the chain). */
+  readonly validUntil?: number;
 }
 
 export interface TrustCache {

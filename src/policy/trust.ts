@@ -70,14 +70,26 @@ export function createTrustCache(max = 1024): TrustCache {
   };
 }
 
-/** The leaf's trust, from the cache or built now. The time used is inside the leaf's validity, so that the cache stays right; validity itself is checked by the caller. */
+/**
+ * The leaf's trust, from the cache or built now. Inside the leaf's validity the chain is checked
+ * at `now` and cached by the DER hash until the first certificate of the chain expires; outside
+ * it (only reached when the policy does not check the leaf's dates) it is checked in the middle of
+ * the leaf's validity, so that the leaf's own dates do not make it untrusted.
+ */
 export function trustOf(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[], cache: TrustCache | undefined, now: Date): TrustResult {
-  const hit = cache?.get(leaf.sha256);
-  if (hit) return hit;
-  const t = Math.min(Math.max(now.getTime(), leaf.notBefore.getTime()), leaf.notAfter.getTime());
-  const r = buildTrust(leaf, anchors, intermediates, new Date(t));
-  cache?.set(leaf.sha256, r);
-  return r;
+  const t = now.getTime();
+  const inside = t >= leaf.notBefore.getTime() && t <= leaf.notAfter.getTime();
+  if (inside) {
+    const hit = cache?.get(leaf.sha256);
+    if (hit && (hit.validUntil === undefined || t <= hit.validUntil)) return hit;
+  }
+  const at = inside ? now : new Date((leaf.notBefore.getTime() + leaf.notAfter.getTime()) / 2);
+  const r = buildTrust(leaf, anchors, intermediates, at);
+  if (!inside) return r;
+  const validUntil = r.chain.reduce((m, c) => Math.min(m, c.notAfter.getTime()), Number.POSITIVE_INFINITY);
+  const cached = { ...r, validUntil };
+  cache?.set(leaf.sha256, cached);
+  return cached;
 }
 
 /** The certificate that issued `leaf`, among the candidates (for issuer-thumbprint and issuer-certificate-id). */

@@ -4,7 +4,6 @@
  * rate-limit-by-key-policy.md): sliding windows in a RateLimitStore; over the limit the caller
  * gets 429 with Azure's body and Retry-After.
  */
-import { randomUUID } from 'node:crypto';
 import type { CompileContext, PolicyDefinition, PolicyValue } from '../compile.js';
 import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
@@ -80,7 +79,8 @@ export const rateLimit: PolicyDefinition = {
       };
     });
     if (cc.scope === 'global') cc.error(PolicyCodes.GH_POLICY_WRONG_SECTION, 'rate-limit may stand at product, API or operation scope, not global', el.offset);
-    const instance = randomUUID();
+    // One counter set per policy statement (its file and position), per subscription.
+    const instance = `${cc.file.path}:${el.offset}`;
     const is = (want: { name: string | undefined; id: string | undefined }, got: { id: string; name: string } | undefined) =>
       !!got && (want.id !== undefined ? got.id.toLowerCase().endsWith('/' + want.id.toLowerCase()) : want.name !== undefined && got.name.toLowerCase() === want.name.toLowerCase());
     return {
