@@ -209,19 +209,61 @@ class Plain extends CsObject {
   }
 }
 
-function hostResponse(host: HostContext): CsObject {
-  return new Plain('Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IResponse', {
-    get StatusCode() {
-      return host.response.statusCode;
-    },
-    get StatusReason() {
-      return host.response.statusReason;
-    },
-    Headers: new HeaderDictionary(() => host.response.headers),
-    get Body() {
-      return host.response.body.bytes ? new MessageBody(host.response.body) : null;
-    },
-  });
+/** context.Response over the pipeline's live response. */
+export class ContextResponse extends CsObject {
+  private headers: HeaderDictionary | undefined;
+  constructor(private readonly host: HostContext) {
+    super();
+  }
+  get $type(): string {
+    return 'Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IResponse';
+  }
+  get StatusCode(): number {
+    return this.host.response.statusCode;
+  }
+  get StatusReason(): string {
+    return this.host.response.statusReason;
+  }
+  get Headers(): HeaderDictionary {
+    return (this.headers ??= new HeaderDictionary(() => this.host.response.headers));
+  }
+  get Body(): MessageBody | null {
+    return this.host.response.body.bytes ? new MessageBody(this.host.response.body) : null;
+  }
+}
+
+/** context.Deployment. */
+export class DeploymentObject extends CsObject {
+  private certificates: MapDictionary | undefined;
+  constructor(private readonly host: HostContext, private readonly ctx: ContextObject) {
+    super();
+  }
+  get $type(): string {
+    return 'Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IDeployment';
+  }
+  get Region(): string {
+    return this.host.deployment.region;
+  }
+  get ServiceName(): string {
+    return this.host.deployment.serviceName;
+  }
+  get ServiceId(): string {
+    return this.host.deployment.serviceId;
+  }
+  get GatewayId(): string {
+    return this.host.deployment.gatewayId;
+  }
+  get Gateway(): CsObject {
+    const id = this.host.deployment.gatewayId;
+    return new Plain('Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IGateway', { Id: id, InstanceId: id, IsManaged: id === 'managed' });
+  }
+  get Certificates(): MapDictionary {
+    return (this.certificates ??= new MapDictionary(
+      () => this.host.deployment.certificates,
+      (c) => this.ctx.x509(c as Certificate),
+      'System.Collections.Generic.IReadOnlyDictionary`2[System.String,System.Security.Cryptography.X509Certificates.X509Certificate2]',
+    ));
+  }
 }
 
 /** A response object as send-request stores in a variable (the policy pipeline builds it). */
@@ -239,9 +281,54 @@ export class ResponseObject extends CsObject {
   }
 }
 
+/** context.Request (IRequest). */
+export class RequestObject extends CsObject {
+  private headers: HeaderDictionary | undefined;
+  private url: UrlObject | undefined;
+  private originalUrl: UrlObject | undefined;
+  private matched: MapDictionary | undefined;
+  constructor(private readonly host: HostContext, private readonly ctx: ContextObject) {
+    super();
+  }
+  get $type(): string {
+    return 'Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IRequest';
+  }
+  get Method(): string {
+    return this.host.request.method;
+  }
+  get Url(): UrlObject {
+    return (this.url ??= new UrlObject(() => this.host.request.url));
+  }
+  get OriginalUrl(): UrlObject {
+    return (this.originalUrl ??= new UrlObject(() => this.host.request.originalUrl));
+  }
+  get Headers(): HeaderDictionary {
+    return (this.headers ??= new HeaderDictionary(() => this.host.request.headers));
+  }
+  get Body(): MessageBody | null {
+    return this.host.request.body.bytes ? new MessageBody(this.host.request.body) : null;
+  }
+  get IpAddress(): string {
+    return this.host.request.ipAddress;
+  }
+  get Certificate(): X509Certificate2 | null {
+    const c = this.host.request.certificate;
+    return c ? this.ctx.x509(c) : null;
+  }
+  get MatchedParameters(): MapDictionary {
+    return (this.matched ??= new MapDictionary(() => this.host.request.matchedParameters));
+  }
+  get PrivateEndpointConnection(): null {
+    return null;
+  }
+}
+
 export class ContextObject extends CsObject {
   private readonly certCache = new Map<Certificate, X509Certificate2>();
-  private readonly cached: Record<string, unknown> = {};
+  private request: RequestObject | undefined;
+  private response: ContextResponse | undefined;
+  private variables: VariablesDictionary | undefined;
+  private deployment: DeploymentObject | undefined;
   constructor(private readonly host: HostContext) {
     super();
   }
@@ -253,51 +340,17 @@ export class ContextObject extends CsObject {
     if (!w) this.certCache.set(c, (w = new X509Certificate2(c, this.host)));
     return w;
   }
-  private once<T>(key: string, make: () => T): T {
-    if (!(key in this.cached)) this.cached[key] = make();
-    return this.cached[key] as T;
+  get Request(): RequestObject {
+    return (this.request ??= new RequestObject(this.host, this));
   }
-  get Request(): CsObject {
-    const host = this.host;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias
-    const ctx = this;
-    return this.once('Request', () => new Plain('Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IRequest', {
-      get Method() {
-        return host.request.method;
-      },
-      Url: new UrlObject(() => host.request.url),
-      OriginalUrl: new UrlObject(() => host.request.originalUrl),
-      Headers: new HeaderDictionary(() => host.request.headers),
-      get Body() {
-        return host.request.body.bytes ? new MessageBody(host.request.body) : null;
-      },
-      get IpAddress() {
-        return host.request.ipAddress;
-      },
-      get Certificate() {
-        const c = host.request.certificate;
-        return c ? ctx.x509(c) : null;
-      },
-      MatchedParameters: new MapDictionary(() => host.request.matchedParameters),
-      PrivateEndpointConnection: null,
-    }));
-  }
-  get Response(): CsObject {
-    return this.once('Response', () => hostResponse(this.host));
+  get Response(): ContextResponse {
+    return (this.response ??= new ContextResponse(this.host));
   }
   get Variables(): VariablesDictionary {
-    return this.once('Variables', () => new VariablesDictionary(this.host.variables));
+    return (this.variables ??= new VariablesDictionary(this.host.variables));
   }
-  get Deployment(): CsObject {
-    const host = this.host;
-    return this.once('Deployment', () => new Plain('Microsoft.WindowsAzure.ApiManagement.Proxy.Gateway.IDeployment', {
-      Region: host.deployment.region,
-      ServiceName: host.deployment.serviceName,
-      ServiceId: host.deployment.serviceId,
-      GatewayId: host.deployment.gatewayId,
-      Gateway: new Plain('IGateway', { Id: host.deployment.gatewayId, InstanceId: host.deployment.gatewayId, IsManaged: host.deployment.gatewayId === 'managed' }),
-      Certificates: new MapDictionary(() => host.deployment.certificates, (c) => this.x509(c as Certificate), 'System.Collections.Generic.IReadOnlyDictionary`2[System.String,System.Security.Cryptography.X509Certificates.X509Certificate2]'),
-    }));
+  get Deployment(): DeploymentObject {
+    return (this.deployment ??= new DeploymentObject(this.host, this));
   }
   get Api(): CsObject | null {
     const a = this.host.api;

@@ -415,27 +415,24 @@ export const ENCODING_TYPE = {
 };
 
 // ───── WebUtility and Uri ─────
+/** Decodes %XX runs as UTF-8 (invalid sequences become U+FFFD, as .NET does); '+' is a space for UrlDecode only. */
 function percentDecode(s: string, plusIsSpace: boolean): string {
-  const bytes: number[] = [];
-  let out = '';
-  const flush = () => {
-    if (bytes.length) {
-      out += Buffer.from(bytes).toString('utf8');
-      bytes.length = 0;
-    }
-  };
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i]!;
-    if (c === '%' && /^[0-9a-fA-F]{2}$/.test(s.slice(i + 1, i + 3))) {
-      bytes.push(parseInt(s.slice(i + 1, i + 3), 16));
-      i += 2;
-      continue;
-    }
-    flush();
-    out += plusIsSpace && c === '+' ? ' ' : c;
+  const t = plusIsSpace && s.includes('+') ? s.replace(/\+/g, ' ') : s;
+  if (!t.includes('%')) return t;
+  try {
+    // the common case: every %XX run is valid UTF-8 and no lone '%' is left (native and fast)
+    if (!/%(?![0-9a-fA-F]{2})/.test(t)) return decodeURIComponent(t);
+  } catch {
+    /* an invalid UTF-8 sequence: decode run by run below */
   }
-  flush();
-  return out;
+  return t.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      // WebUtility.UrlDecode replaces invalid UTF-8 with U+FFFD; Uri.UnescapeDataString leaves it escaped
+      return plusIsSpace ? Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8') : run;
+    }
+  });
 }
 
 function utf8Escape(s: string, keep: RegExp, spaceAsPlus: boolean): string {
