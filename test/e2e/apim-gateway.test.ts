@@ -9,6 +9,8 @@ import { fixedClock } from '../../src/core/clock.js';
 import { memoryLogger } from '../../src/core/logger.js';
 import { startApiManagement, type RunningApim } from '../../src/apim/index.js';
 import { httpsRequest, curl } from '../helpers/https.js';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fixture, fixtures, makeServerTls, modelOf, res, seedService, startEchoBackend, type EchoBackend, type ServerTls } from './apim-support.js';
 
 const HOST = 'apim-sample.azure-api.net';
@@ -206,4 +208,63 @@ describe('validate-client-certificate time checks use the gateway clock', () => 
       }
     });
   }
+});
+
+describe('hostnameConfigurations and backend timeouts', () => {
+  test('a custom Proxy host name is served with its own certificate (by SNI), the default host with the gateway certificate', async () => {
+    const tls = makeServerTls([HOST]);
+    const custom = makeServerTls(['api.contoso.example']);
+    execFileSync('openssl', ['pkcs12', '-export', '-in', `${custom.dir}/cert.pem`, '-inkey', `${custom.dir}/key.pem`, '-out', `${custom.dir}/c.pfx`, '-passout', 'pass:pw'], { stdio: 'ignore' });
+    const apim = await startApiManagement(
+      modelOf(
+        seedService('apim-sample', {
+          hostnameConfigurations: [
+            { type: 'Proxy', hostName: HOST, certificateSource: 'BuiltIn', defaultSslBinding: true },
+            { type: 'Proxy', hostName: 'api.contoso.example', encodedCertificate: readFileSync(`${custom.dir}/c.pfx`).toString('base64'), certificatePassword: 'pw' },
+          ],
+        }),
+      ),
+      { tls, portMap: new Map([[443, 0]]) },
+    );
+    try {
+      assert.deepEqual(apim.hostNames, [HOST, 'api.contoso.example']);
+      const viaCustom = await httpsRequest({ port: apim.localPort, path: '/status-0123456789abcdef', host: 'api.contoso.example', ca: custom.cert });
+      assert.equal(viaCustom.status, 200);
+      const viaDefault = await httpsRequest({ port: apim.localPort, path: '/status-0123456789abcdef', host: HOST, ca: tls.cert });
+      assert.equal(viaDefault.status, 200);
+      await assert.rejects(httpsRequest({ port: apim.localPort, path: '/status-0123456789abcdef', host: 'api.contoso.example', ca: tls.cert }));
+    } finally {
+      await apim.close();
+      tls.cleanup();
+      custom.cleanup();
+    }
+  });
+
+  test('forward-request timeout: 504 with reason Timeout when the backend is slower', async () => {
+    const tls = makeServerTls([HOST]);
+    const backendTls = makeServerTls(['127.0.0.1']);
+    const slow = await startEchoBackend(backendTls, { delayMs: 2500 });
+    const logger = memoryLogger();
+    const apim = await startApiManagement(
+      modelOf([
+        ...seedService(),
+        res('apis', 'apim-sample/slow', { path: 'slow', serviceUrl: `https://127.0.0.1:${slow.port}`, subscriptionRequired: false }),
+        res('apis/operations', 'apim-sample/slow/get', { method: 'GET', urlTemplate: '/' }),
+        res('apis/policies', 'apim-sample/slow/policy', { format: 'rawxml', value: '<policies><inbound><base/></inbound><backend><forward-request timeout="1"/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>' }),
+      ]),
+      { tls, portMap: new Map([[443, 0]]), logger },
+    );
+    try {
+      const started = Date.now();
+      const r = await httpsRequest({ port: apim.localPort, path: '/slow/', host: HOST, ca: tls.cert });
+      assert.equal(r.status, 504);
+      assert.ok(Date.now() - started < 2400, 'answered before the backend');
+      assert.equal(logger.records.find((x) => x.msg === 'request')?.lastError, 'Timeout');
+    } finally {
+      await apim.close();
+      await slow.close();
+      tls.cleanup();
+      backendTls.cleanup();
+    }
+  });
 });
