@@ -48,6 +48,12 @@ export interface TypeExpr extends Span {
   readonly literals?: unknown[];
   /** For `resource 'type@ver'` params/outputs. */
   readonly resourceType?: string;
+  /** Object types: the declared properties ('*' for additional properties). */
+  readonly properties?: { name: string; type: TypeExpr; optional: boolean }[];
+  /** `T[]`: the item type. */
+  readonly items?: TypeExpr;
+  /** Decorators on the type (e.g. @sealed()). */
+  readonly sealed?: boolean;
 }
 
 interface DeclBase extends Span {

@@ -298,3 +298,21 @@ test('language: interpolated multi-line strings, logical operators, nullable par
   assert.equal(r.outputs.n, 'default');
   assert.deepEqual(r.outputs.cidr, ['10.0.1.0/24', '10.0.1.4', '10.0.1.1']);
 });
+
+test('user-defined types check parameter values', () => {
+  const text = [
+    "type port = { name: string\n  number: int\n  tls: bool? }",
+    'type ports = port[]',
+    "type mode = 'Internal' | 'External'",
+    'param p ports',
+    'param m mode',
+    'output n int = length(p)',
+  ].join('\n');
+  const ok = evalText(text, { p: [{ name: 'https', number: 443 }], m: 'Internal' });
+  assert.deepEqual(ok.diagnostics, []);
+  const bad = evalText(text, { p: [{ name: 'https', number: '443' }, { number: 1 }], m: 'None' });
+  const msgs = bad.diagnostics.filter((d) => d.code === 'GH_BICEP_PARAM_INVALID').map((d) => d.message);
+  assert.equal(msgs.length, 2, JSON.stringify(bad.diagnostics));
+  assert.match(msgs.join('\n'), /expected int at \[0\]\.number/);
+  assert.match(msgs.join('\n'), /"None" is not one of/);
+});

@@ -373,7 +373,7 @@ export class BicepFile implements DeploymentUnit {
       throw this.error('GH_BICEP_PARAM_INVALID', `parameter '${decl.name}': ${msg}`, decl.nameSpan);
     };
     const t = decl.type;
-    if (t && value !== null && !(value instanceof ResourceRef)) checkType(t, value, (m) => bad(m));
+    if (t && value !== null && !(value instanceof ResourceRef)) checkType(t, value, (m) => bad(m), (n) => this.resolveType(n));
     for (const d of decl.decorators) {
       const name = d.name.toLowerCase();
       if (!['allowed', 'minvalue', 'maxvalue', 'minlength', 'maxlength'].includes(name) || d.call.kind !== 'call' && d.call.kind !== 'method') continue;
@@ -391,13 +391,45 @@ export class BicepFile implements DeploymentUnit {
     }
   }
 
+  /** A user-defined type by name (local, imported, or ns.T from a wildcard import). */
+  resolveType(name: string, depth = 0): TypeExpr | undefined {
+    if (depth > 10) return undefined;
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const ns = this.symbols.get(name.slice(0, dot));
+      if (ns?.kind !== 'namespace') return undefined;
+      try {
+        return ns.lazy.get().resolveType(name.slice(dot + 1), depth + 1);
+      } catch {
+        return undefined;
+      }
+    }
+    const sym = this.symbols.get(name);
+    if (sym?.kind === 'type') return sym.decl.type;
+    if (sym?.kind === 'import') {
+      try {
+        const target = sym.lazy.get();
+        if (target?.kind === 'type') return target.decl.type;
+      } catch {
+        return undefined;
+      }
+    }
+    return undefined;
+  }
+
   private outputValue(decl: Extract<Statement, { kind: 'output' }>, env: Env): unknown {
     const v = this.eval(decl.value, env);
     if (decl.type?.resourceType !== undefined && v instanceof ResourceRef) return v.inst.id();
     const m = materialize(v);
-    if (decl.type && m !== null && !isUnknown(m)) checkType(decl.type, m, (msg) => {
-      throw this.error('GH_BICEP_TYPE', `output '${decl.name}': ${msg}`, decl.value);
-    });
+    if (decl.type && m !== null && !isUnknown(m))
+      checkType(
+        decl.type,
+        m,
+        (msg) => {
+          throw this.error('GH_BICEP_TYPE', `output '${decl.name}': ${msg}`, decl.value);
+        },
+        (n) => this.resolveType(n),
+      );
     return m;
   }
 
@@ -1475,16 +1507,40 @@ function interpolationString(v: unknown): string {
   return toArmString(v);
 }
 
-function checkType(t: TypeExpr, value: unknown, bad: (msg: string) => never): void {
-  if (value === null || isUnknown(value)) return;
+/** Checks a value against a declared type: simple types, literal unions, arrays of T, object types, user types. */
+function checkType(t: TypeExpr, value: unknown, bad: (msg: string) => never, resolve?: (name: string) => TypeExpr | undefined, path = '', depth = 0): void {
+  if (value === null || isUnknown(value) || depth > 20) return;
+  const at = path ? ` at ${path}` : '';
   if (t.literals && t.literals.length > 0 && !t.isArray) {
-    if (!t.literals.some((l) => deepEquals(l, value))) bad(`${JSON.stringify(value)} is not one of ${t.literals.map((l) => JSON.stringify(l)).join(' | ')}`);
+    if (!t.literals.some((l) => deepEquals(l, value))) bad(`${JSON.stringify(value)}${at} is not one of ${t.literals.map((l) => JSON.stringify(l)).join(' | ')}`);
     return;
   }
-  const name = t.name;
+  let name = t.name;
+  if (name && !['string', 'int', 'bool', 'object', 'array', 'any', 'null'].includes(name) && resolve) {
+    const target = resolve(name);
+    if (target) return checkType(target, value, bad, resolve, path, depth + 1);
+    return;
+  }
+  if (name === 'secureString') name = 'string';
+  if (name === 'secureObject') name = 'object';
   const actual = typeof value === 'string' ? 'string' : typeof value === 'number' ? 'int' : typeof value === 'boolean' ? 'bool' : Array.isArray(value) ? 'array' : isObject(value) ? 'object' : 'other';
   if (name === 'string' || name === 'int' || name === 'bool' || name === 'object' || name === 'array') {
-    if (actual !== name) bad(`expected ${name}, got ${describe(value)}`);
+    if (actual !== name) bad(`expected ${name}${at}, got ${describe(value)}`);
+  }
+  if (t.items && Array.isArray(value)) value.forEach((x, i) => checkType(t.items!, x, bad, resolve, `${path}[${i}]`, depth + 1));
+  if (t.properties && isObject(value)) {
+    const extra = t.properties.find((p) => p.name === '*');
+    for (const p of t.properties) {
+      if (p.name === '*') continue;
+      const k = findKey(value, p.name);
+      if (k === undefined || value[k] === null) {
+        if (!p.optional) bad(`the property '${p.name}'${at} is required`);
+        continue;
+      }
+      checkType(p.type, value[k], bad, resolve, `${path}.${p.name}`, depth + 1);
+    }
+    if (extra)
+      for (const [k, v] of Object.entries(value)) if (!t.properties.some((p) => p.name.toLowerCase() === k.toLowerCase())) checkType(extra.type, v, bad, resolve, `${path}.${k}`, depth + 1);
   }
 }
 

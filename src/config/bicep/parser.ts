@@ -418,7 +418,7 @@ class Parser {
       } else if (this.is('[') && this.is(']', 1)) {
         this.next();
         this.next();
-        t = { nullable: false, isArray: true, name: 'array', ...this.span(t.start) };
+        t = { nullable: false, isArray: true, name: 'array', items: t, ...this.span(t.start) };
       } else if (this.is('[') && (this.is('*', 1) || this.peek(1).kind === 'int') && this.is(']', 2)) {
         this.next();
         this.next();
@@ -474,20 +474,30 @@ class Parser {
     if (this.is('{')) {
       this.next();
       this.skipNewlines();
+      const properties: { name: string; type: TypeExpr; optional: boolean }[] = [];
       while (!this.is('}')) {
         this.decorators();
         const k = this.peek();
-        if (k.kind === 'ident' || k.kind === 'string' || k.kind === 'int' || this.is('*')) this.next();
+        let key: string;
+        if (k.kind === 'string') key = k.pieces?.[0] ?? '';
+        else if (k.kind === 'ident' || k.kind === 'int') key = k.text;
+        else if (this.is('*')) key = '*';
         else this.fail(`expected a property name but found ${this.describe(k)}`);
-        if (this.is('?')) this.next();
+        this.next();
+        let optional = false;
+        if (this.is('?')) {
+          this.next();
+          optional = true;
+        }
         this.expect(':');
-        this.type();
+        const type = this.type();
+        properties.push({ name: key, type, optional: optional || type.nullable });
         if (this.is(',')) this.next();
         if (!this.is('}') && this.peek().kind !== 'newline') this.fail(`expected a new line or '}' but found ${this.describe(this.peek())}`);
         this.skipNewlines();
       }
       this.next();
-      return { nullable: false, name: 'object', ...this.span(start) };
+      return { nullable: false, name: 'object', properties, ...this.span(start) };
     }
     if (this.is('[')) {
       this.next();
