@@ -7,9 +7,10 @@
 import { stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve, extname, dirname } from 'node:path';
-import { DiagnosticBag, type Diagnostic } from '../core/diagnostics.js';
+import { DiagnosticBag, DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
+import { systemClock } from '../core/clock.js';
 import { GatehouseError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import { silentLogger, type Logger } from '../core/logger.js';
 import { MutableAddressBook } from '../model/network.js';
 import type { ArmResource } from '../model/resources.js';
 import { loadResourceFile, isArmTemplate, parseJsonFile } from '../config/resources/file.js';
@@ -18,8 +19,8 @@ import { adaptApplicationGateway } from '../config/resources/applicationGateway.
 import { adaptApiManagement } from '../config/resources/apiManagement.js';
 import type { ApplicationGatewayModel } from '../model/applicationGateway.js';
 import type { ApiManagementModel, ApimPolicyDocument } from '../model/apiManagement.js';
-import { startApplicationGateway, type RunningEdge } from '../edge/index.js';
-import { startApiManagement, type RunningApim } from '../apim/index.js';
+import { compileGateway, startApplicationGateway, type RunningEdge } from '../edge/index.js';
+import { ApimGateway, MemoryRateLimitStore, NodeBackendClient, startApiManagement, type RunningApim } from '../apim/index.js';
 import { openPlatformCa } from '../pki/index.js';
 import { SourceFile } from '../core/source.js';
 import { readFile } from 'node:fs/promises';
@@ -163,8 +164,33 @@ export async function loadDeployment(options: DeploymentOptions): Promise<Loaded
     });
     services.push(...adaptApiManagement(created, { diagnostics: bag, baseDir: dirname(path) }).map((svc) => attributePolicyFiles(svc, files)));
   }
+  // Compile what will run (policies, expressions, certificates, TLS settings) without listening,
+  // so that every error is reported before anything starts — or, on reload, before anything stops.
+  if (!bag.hasErrors) bag.addAll(await compileAll(gateways, services));
   const notRun = resources.filter((r) => !modelledTypes.some((re) => re.test(r.type)) && !(r as { existing?: boolean }).existing);
   return { entry: path, resources, diagnostics: bag.items, files, gateways, services, notRun, privateAddresses, hasErrors: bag.hasErrors };
+}
+
+async function compileAll(gateways: readonly ApplicationGatewayModel[], services: readonly ApiManagementModel[]): Promise<Diagnostic[]> {
+  const out: Diagnostic[] = [];
+  for (const service of services) {
+    const backendClient = new NodeBackendClient({});
+    try {
+      const { diagnostics } = await ApimGateway.load(service, { backendClient, rateLimits: new MemoryRateLimitStore(), clock: systemClock, logger: silentLogger });
+      out.push(...diagnostics);
+    } finally {
+      backendClient.close();
+    }
+  }
+  for (const gateway of gateways) {
+    try {
+      compileGateway(gateway, {});
+    } catch (e) {
+      if (!(e instanceof DiagnosticsError)) throw e;
+      out.push(...e.diagnostics);
+    }
+  }
+  return out;
 }
 
 export interface RunOptions {

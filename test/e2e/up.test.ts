@@ -1,0 +1,152 @@
+/**
+ * `gatehouse up` as a user runs it: what it prints, reload on edit (a broken edit keeps the last
+ * good configuration serving), resources it does not run, diagnostics before anything starts,
+ * and clear errors for ports it cannot bind.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { repoRoot, runCli, startCli } from '../helpers/cli.js';
+import { httpsRequest } from '../helpers/https.js';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'gh-up-'));
+  chmodSync(dir, 0o755);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const policy = (body: string) => `<policies>
+  <inbound>
+    <base />
+    <return-response>
+      <set-status code="200" />
+      <set-body>${body}</set-body>
+    </return-response>
+  </inbound>
+  <backend><base /></backend>
+  <outbound><base /></outbound>
+  <on-error><base /></on-error>
+</policies>
+`;
+
+const bicep = `param serviceName string = 'apim-reload'
+
+resource apim 'Microsoft.ApiManagement/service@2022-08-01' = {
+  name: serviceName
+  location: 'westeurope'
+  sku: { name: 'Developer', capacity: 1 }
+  properties: { publisherEmail: 'a@b.c', publisherName: 'Test' }
+}
+
+resource api 'Microsoft.ApiManagement/service/apis@2022-08-01' = {
+  parent: apim
+  name: 'hello'
+  properties: { displayName: 'Hello', path: 'hello', protocols: [ 'https' ], subscriptionRequired: false }
+
+  resource op 'operations' = {
+    name: 'get'
+    properties: { displayName: 'Get', method: 'GET', urlTemplate: '/' }
+
+    resource policy 'policies' = {
+      name: 'policy'
+      properties: { format: 'rawxml', value: loadTextContent('hello.xml') }
+    }
+  }
+}
+
+resource vault 'Microsoft.KeyVault/vaults@2023-02-01' = {
+  name: 'kv-reload'
+  location: 'westeurope'
+  properties: { tenantId: subscription().tenantId, sku: { family: 'A', name: 'standard' } }
+}
+`;
+
+async function hello(port: number): Promise<string> {
+  const r = await httpsRequest({ host: 'apim-reload.azure-api.net', port, path: '/hello/' });
+  assert.equal(r.status, 200);
+  return r.body;
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, ms = 10000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`${what}: not met in ${ms} ms`);
+}
+
+/** A small deployment: one API Management service with one operation, and a Key Vault Gatehouse does not run. */
+function app(name: string, body = 'v1'): string {
+  const path = join(dir, name);
+  spawnSync('mkdir', ['-p', path]);
+  writeFileSync(join(path, 'main.bicep'), bicep);
+  writeFileSync(join(path, 'hello.xml'), policy(body));
+  return path;
+}
+
+test('up prints the listeners, what it does not run and ready; reloads an edit; keeps serving through a broken edit; stops on SIGINT', async () => {
+  const reload = app('reload');
+  const cli = startCli(['up', reload, '--port-map', '443=0', '--state-dir', join(dir, 'state'), '--log-level', 'warn']);
+  try {
+    const out = await cli.waitFor(/^ready/m);
+    assert.match(out, /^not run: Microsoft\.KeyVault\/vaults kv-reload$/m);
+    const port = Number(/^apim-reload\s+gateway\s+\S+\s+127\.0\.0\.1:(\d+)/m.exec(out)?.[1]);
+    assert.ok(port > 0, out);
+    assert.equal(await hello(port), 'v1');
+
+    // With --port-map 443=0 every start takes a free port: read the newest line each time.
+    const latestPort = () => Number([...cli.stdout().matchAll(/^apim-reload\s+gateway\s+\S+\s+127\.0\.0\.1:(\d+)/gm)].at(-1)?.[1]);
+    writeFileSync(join(reload, 'hello.xml'), policy('v2'));
+    await cli.waitFor(/^reloaded/m);
+    await eventually('the edit is served', async () => (await hello(latestPort())) === 'v2');
+    const port2 = latestPort();
+
+    writeFileSync(join(reload, 'hello.xml'), policy('<set-status code="oops" /> <unclosed>'));
+    await eventually('the broken edit is reported', async () => /reload failed: .* has errors; still serving the previous configuration/.test(cli.stderr()));
+    assert.match(cli.stderr(), /hello\.xml:\d+:\d+: error /);
+    assert.equal(await hello(port2), 'v2');
+  } finally {
+    assert.equal(await cli.stop('SIGINT'), 0);
+  }
+  assert.match(cli.stdout(), /^stopping \(SIGINT\)\nstopped$/m);
+});
+
+test('errors in the Bicep are reported with file:line:column and the source line, and nothing starts', async () => {
+  const broken = join(dir, 'broken');
+  spawnSync('mkdir', ['-p', broken]);
+  writeFileSync(join(broken, 'main.bicep'), "var a = frobnicate('x')\nvar b = 1 + 'two'\noutput o string = '${a}${b}'\n");
+  const r = await runCli(['up', join(broken, 'main.bicep'), '--state-dir', join(dir, 'state')], { cwd: broken });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /main\.bicep:1:9: error \S+ .*frobnicate/);
+  assert.match(r.stderr, /1 \| var a = frobnicate\('x'\)/);
+  assert.match(r.stderr, /nothing was started/);
+  assert.doesNotMatch(r.stdout, /ready/);
+});
+
+test('a port that is in use: an error that names it and suggests --port-map', async () => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const r = await runCli(['up', app('in-use'), '--port-map', `443=${port}`, '--state-dir', join(dir, 'state'), '--no-watch']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`GH_PORT_IN_USE: .*${port}.*--port-map 443=`));
+  } finally {
+    blocker.close();
+  }
+});
+
+test('a port below 1024 without privileges: an error that suggests --port-map', { skip: process.getuid?.() !== 0 ? 'needs root to drop privileges with setpriv' : false }, async () => {
+  const state = join(dir, 'state-nobody');
+  spawnSync('mkdir', ['-p', state]);
+  chmodSync(state, 0o777);
+  const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '--import', import.meta.resolve('tsx'), join(repoRoot, 'src/cli/main.ts'), 'up', app('privileged'), '--state-dir', state, '--no-watch'], { encoding: 'utf8', cwd: dir, timeout: 30000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /GH_PORT_PRIVILEGED: .*443.*--port-map 443=/);
+});
