@@ -408,7 +408,11 @@ class Compiler {
           return getStaticProp(f.rt, info, name);
         }, staticReturn(info, e.name));
       }
-      if (hasStatic(info, e.name)) throw new CompileError('GH_EXPR_SYNTAX', `'${info.fullName}.${e.name}' is a method; call it with ( )`, e.nameStart);
+      if (hasStatic(info, e.name)) {
+        // a method group used as a delegate: s.Any(char.IsDigit), list.Select(int.Parse)
+        const name = e.name;
+        return this.v((f) => (...a: unknown[]) => callStatic(f.rt, info, name, a, undefined));
+      }
       throw new CompileError('GH_EXPR_UNSUPPORTED', `'${info.fullName}' has no member '${e.name}' that Gatehouse implements`, e.nameStart);
     }
     const obj = target.code;
@@ -661,7 +665,7 @@ class Compiler {
     const n = slots.length;
     if (body.kind === 'Block') {
       const code = this.blockBody(body, inner, false);
-      return (f) => (...a: unknown[]) => {
+      return (f) => withArity(n, (...a: unknown[]) => {
         const rt = f.rt;
         const nf: Frame = { vars: new Array(inner.count), parent: f, rt, ret: undefined };
         for (let i = 0; i < n; i++) nf.vars[i] = a[i];
@@ -672,7 +676,7 @@ class Compiler {
           rt.leave();
         }
         return nf.ret;
-      };
+      });
     }
     const code = this.value(body, inner);
     if (n === 1 && !counted) {
@@ -682,16 +686,17 @@ class Compiler {
         return code(nf);
       };
     }
-    return (f) => (...a: unknown[]) => {
-      const nf: Frame = { vars: new Array(inner.count), parent: f, rt: f.rt, ret: undefined };
-      for (let i = 0; i < n; i++) nf.vars[i] = a[i];
-      f.rt.enter();
-      try {
-        return code(nf);
-      } finally {
-        f.rt.leave();
-      }
-    };
+    return (f) =>
+      withArity(n, (...a: unknown[]) => {
+        const nf: Frame = { vars: new Array(inner.count), parent: f, rt: f.rt, ret: undefined };
+        for (let i = 0; i < n; i++) nf.vars[i] = a[i];
+        f.rt.enter();
+        try {
+          return code(nf);
+        } finally {
+          f.rt.leave();
+        }
+      });
   }
 
   private newObject(e: Extract<Expr, { kind: 'New' }>, s: FnScope): Compiled {
@@ -1035,6 +1040,12 @@ class Compiler {
     s.blocks.pop();
     return c;
   }
+}
+
+/** Delegates report their parameter count (LINQ passes an index only to two-parameter lambdas). */
+function withArity<T extends (...a: unknown[]) => unknown>(n: number, fn: T): T {
+  if (fn.length !== n) Object.defineProperty(fn, 'length', { value: n });
+  return fn;
 }
 
 function tagArray(vals: unknown[], elemType: string): unknown[] {

@@ -92,7 +92,7 @@ test('casts, is, as, typeof', () => {
   assert.equal(ev('@(typeof(string).Name)'), 'String');
   assert.equal(ev('@{ object o = "x"; if (o is string s) { return s.Length; } return -1; }'), 1);
   fails('@((string)(object)1)', 'System.InvalidCastException', "Unable to cast object of type 'System.Int32' to type 'System.String'.");
-  fails('@((int)context.Variables["s"])', 'System.InvalidCastException', undefined, { variables: { s: 'x' } });
+  fails('@((int)context.Variables["s"])', 'System.InvalidCastException', undefined, { variables: { s: 'xy' } });
 });
 
 test('generic calls: GetValueOrDefault<T>, As<T>, Value<T>, JsonConvert.DeserializeObject<T>', () => {

@@ -16,7 +16,7 @@ function fixed(n: number, digits: number): string {
 
 /** Formats a number with a .NET numeric format string; isInt says whether it is an integral type. */
 export function formatNumber(n: number, format: string | undefined | null, isInt = Number.isInteger(n)): string {
-  if (!format) return isInt ? String(n) : formatDouble(n);
+  if (!format) return isInt && Number.isSafeInteger(n) ? String(n) : formatDouble(n);
   const m = /^([CcDdEeFfGgNnPpRrXx])(\d{0,2})$/.exec(format);
   if (m) {
     const kind = m[1]!;

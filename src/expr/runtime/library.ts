@@ -12,7 +12,7 @@ import { AnonymousObject, CsDictionary, CsHashSet, CsList, CsQueue, CsStack, CsT
 import { DATETIME_TYPE, DATETIMEOFFSET_TYPE, DateTime, DateTimeOffset, TIMESPAN_TYPE, TimeSpan } from './datetime.js';
 import {
   BITCONVERTER_STATICS, CONVERT_STATICS, CsEncoding, CsMatch, CsRandom, CsRegex, CsUri, ENCODING_TYPE, GUID_TYPE, Guid, HashAlgorithm, MATH_STATICS, REGEX_TYPE,
-  URI_TYPE, WEBUTILITY_STATICS, hashType, parseIntStatic, setDateTimeParse, GroupCollection, CsGroup,
+  URI_TYPE, WEBUTILITY_STATICS, hashType, parseIntStatic, setDateTimeParse, GroupCollection, CsGroup, MatchCollection,
 } from './misc.js';
 import { JArray, JContainer, JObject, JProperty, JToken, JValue, convertToken, fromPlain, parseJson, serializeObject, tokenTypeEnum } from './json.js';
 import { X509Certificate2, newX509Certificate2 } from './x509.js';
@@ -63,6 +63,7 @@ function numericCast(full: string) {
     }
     if (INT_TYPES[full]) return explicitInt(v, full);
     if (typeof v === 'number') return full === 'System.Single' ? Math.fround(v) : v;
+    if (typeof v === 'string' && v.length === 1) return v.charCodeAt(0);
     if (v instanceof EnumValue) return v.value;
     throw ex.invalidCast(v, full);
   };
@@ -389,7 +390,7 @@ def({ fullName: 'System.Text.RegularExpressions.Regex', ...REGEX_TYPE, isInstanc
 def({ fullName: 'System.Text.RegularExpressions.Match', isInstance: (v) => v instanceof CsMatch, staticProps: { Empty: () => new CsMatch(null, undefined, '') } });
 def({ fullName: 'System.Text.RegularExpressions.Group', isInstance: (v) => v instanceof CsGroup });
 def({ fullName: 'System.Text.RegularExpressions.GroupCollection', isInstance: (v) => v instanceof GroupCollection });
-def({ fullName: 'System.Text.RegularExpressions.MatchCollection', isInstance: (v) => Array.isArray(v) });
+def({ fullName: 'System.Text.RegularExpressions.MatchCollection', isInstance: (v) => v instanceof MatchCollection });
 
 // ───── Newtonsoft.Json ─────
 function jcontent(target: JObject | JArray, a: unknown[]): void {

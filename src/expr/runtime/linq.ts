@@ -14,9 +14,14 @@ function fnArg(a: unknown, name: string): Fn {
   return a as Fn;
 }
 
+/** Func<T, bool> or Func<T, int, bool>: the index is passed only to two-parameter lambdas (a method group takes one). */
 function pred(a: unknown): (x: unknown, i: number) => boolean {
   const f = fnArg(a, 'predicate');
-  return (x, i) => f(x, i) === true;
+  return f.length >= 2 ? (x, i) => f(x, i) === true : (x) => f(x) === true;
+}
+
+function withIndex(f: Fn): (x: unknown, i: number) => unknown {
+  return f.length >= 2 ? (x, i) => f(x, i) : (x) => f(x);
 }
 
 export class Grouping extends CsObject {
@@ -91,11 +96,11 @@ export const LINQ: Record<string, Ext> = {
   All: (_rt, t, a) => seq(t).every((x, i) => pred(a[0])(x, i)),
   Where: (_rt, t, a) => tag(seq(t).filter((x, i) => pred(a[0])(x, i))),
   Select: (_rt, t, a) => {
-    const f = fnArg(a[0], 'selector');
+    const f = withIndex(fnArg(a[0], 'selector'));
     return tag(seq(t).map((x, i) => f(x, i)));
   },
   SelectMany: (_rt, t, a) => {
-    const f = fnArg(a[0], 'selector');
+    const f = withIndex(fnArg(a[0], 'selector'));
     return tag(seq(t).flatMap((x, i) => seq(f(x, i))));
   },
   First: (_rt, t, a) => {

@@ -739,7 +739,27 @@ function match(input: unknown, pattern: unknown, options: unknown): CsMatch {
   return new CsMatch(re.exec(s), re, s);
 }
 
-function matches(input: unknown, pattern: unknown, options: unknown): CsMatch[] {
+export class MatchCollection extends CsObject {
+  constructor(readonly items: CsMatch[]) {
+    super();
+  }
+  get $type(): string {
+    return 'System.Text.RegularExpressions.MatchCollection';
+  }
+  get Count(): number {
+    return this.items.length;
+  }
+  [Symbol.iterator](): Iterator<unknown> {
+    return this.items[Symbol.iterator]();
+  }
+  $index(_rt: Runtime, args: unknown[]): unknown {
+    const i = args[0];
+    if (typeof i !== 'number' || i < 0 || i >= this.items.length) throw ex.argRange('i', 'Specified argument was out of the range of valid values.');
+    return this.items[i];
+  }
+}
+
+function matches(input: unknown, pattern: unknown, options: unknown): MatchCollection {
   const s = regexInput(input);
   const re = makeRegExp(pattern, options, true);
   const out: CsMatch[] = [];
@@ -749,7 +769,7 @@ function matches(input: unknown, pattern: unknown, options: unknown): CsMatch[] 
     if (m[0] === '') re.lastIndex++;
     if (out.length > 1_000_000) break;
   }
-  return out;
+  return new MatchCollection(out);
 }
 
 function replace(rt: Runtime, input: unknown, pattern: unknown, repl: unknown, options: unknown): string {
@@ -773,7 +793,7 @@ export class CsRegex extends CsObject {
   Match(input: unknown): CsMatch {
     return match(input, this.pattern, this.options);
   }
-  Matches(input: unknown): CsMatch[] {
+  Matches(input: unknown): MatchCollection {
     return matches(input, this.pattern, this.options);
   }
   Replace(input: unknown, repl: unknown): string {

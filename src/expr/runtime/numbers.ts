@@ -12,7 +12,7 @@ function compare(a: number, b: unknown): number {
 }
 
 export const NUMBER_METHODS: Record<string, M> = {
-  ToString: (_rt, n, a) => (typeof a[0] === 'string' ? formatNumber(n, a[0]) : Number.isInteger(n) ? String(n) : formatDouble(n)),
+  ToString: (_rt, n, a) => (typeof a[0] === 'string' ? formatNumber(n, a[0]) : Number.isSafeInteger(n) ? String(n) : formatDouble(n)),
   CompareTo: (_rt, n, a) => compare(n, a[0]),
   Equals: (_rt, n, a) => typeof a[0] === 'number' && a[0] === n,
   GetHashCode: (_rt, n) => n | 0,
@@ -90,6 +90,8 @@ export function explicitInt(v: unknown, fullName: string): number {
   const range = INT_TYPES[fullName]!;
   let n: number;
   if (typeof v === 'number') n = Math.trunc(v);
+  // a char is a one-character string at run time (its static type is not always known: lambda parameters)
+  else if (typeof v === 'string' && v.length === 1) n = v.charCodeAt(0);
   else if (v instanceof EnumValue) n = v.value;
   else if (v instanceof CsObject && typeof (v as unknown as { $explicit?: (t: string) => unknown }).$explicit === 'function') {
     return (v as unknown as { $explicit: (t: string) => number }).$explicit(fullName);
