@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { systemClock, type Clock } from '../core/clock.js';
 import { readSource } from '../core/datasource.js';
-import { DiagnosticsError } from '../core/diagnostics.js';
+import { DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError, messageOf } from '../core/errors.js';
 import { HeaderMap } from '../core/headers.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -53,6 +53,28 @@ export interface RunningApim {
   readonly localAddress: string;
   readonly localPort: number;
   close(): Promise<void>;
+  /**
+   * Swaps in a new configuration of the same service on the same socket: loads and compiles it
+   * first and throws a DiagnosticsError (still serving the previous one) when it has errors.
+   * Host names and certificates are taken from the new model; negotiateClientCertificate and the
+   * port stay as started.
+   */
+  reload(model: ApiManagementModel): Promise<void>;
+}
+
+/**
+ * Loads and compiles a service without listening: every certificate and policy diagnostic
+ * (errors and warnings), so that a front-end can refuse a configuration before it stops the
+ * running one.
+ */
+export async function checkApiManagement(model: ApiManagementModel): Promise<Diagnostic[]> {
+  const backendClient = new NodeBackendClient();
+  try {
+    const { diagnostics } = await ApimGateway.load(model, { backendClient, rateLimits: new MemoryRateLimitStore(), clock: systemClock, logger: silentLogger });
+    return diagnostics;
+  } finally {
+    backendClient.close();
+  }
 }
 
 /** Headers whose several values go on separate lines (set-header-policy.md); others are joined with ','. */
@@ -66,41 +88,54 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     ...(options.addressBook ? { addressBook: options.addressBook } : {}),
     ...(options.backendTrustedRootsPem ? { trustedRootsPem: options.backendTrustedRootsPem } : {}),
   });
-  const { gateway, diagnostics } = await ApimGateway.load(model, { backendClient, rateLimits: options.rateLimits ?? new MemoryRateLimitStore(), clock, logger });
-  for (const d of diagnostics) if (d.severity === 'warning') logger.log({ level: 'warn', msg: 'policy warning', code: d.code, message: d.message, file: d.file, line: d.line, column: d.column });
-  if (!gateway) {
+  const rateLimits = options.rateLimits ?? new MemoryRateLimitStore();
+  const loaded = await ApimGateway.load(model, { backendClient, rateLimits, clock, logger });
+  for (const d of loaded.diagnostics) if (d.severity === 'warning') logger.log({ level: 'warn', msg: 'policy warning', code: d.code, message: d.message, file: d.file, line: d.line, column: d.column });
+  if (!loaded.gateway) {
     backendClient.close();
-    throw new DiagnosticsError(diagnostics, `API Management service '${model.name}'`);
+    throw new DiagnosticsError(loaded.diagnostics, `API Management service '${model.name}'`);
   }
-  const hostNames = proxyHostNames(model);
+  let gateway: ApimGateway = loaded.gateway;
+  let hostNames = proxyHostNames(model);
   const defaultHost = defaultGatewayHostName(model.name);
 
-  // TLS: the platform CA (or an explicit certificate) for the default and BuiltIn host names; custom certificates by SNI.
-  let cert: string;
-  let key: string;
-  if (options.tls) ({ cert, key } = options.tls);
-  else if (options.platformCa) {
-    const builtIn = hostNames.filter((h) => !model.hostnameConfigurations.some((c) => c.hostName.toLowerCase() === h && c.certificate));
-    const issued = await options.platformCa.issueServerCertificate(builtIn.length ? builtIn : [defaultHost]);
-    cert = issued.certificate.toPem() + issued.chain.map((c) => c.toPem()).join('');
-    key = issued.privateKeyPem;
-  } else {
+  const tlsOf = async (m: ApiManagementModel): Promise<{ cert: string; key: string; contexts: { hostName: string; cert: string; key: string }[] }> => {
+    // The platform CA (or an explicit certificate) for the default and BuiltIn host names; custom certificates by SNI.
+    let cert: string;
+    let key: string;
+    const names = proxyHostNames(m);
+    if (options.tls) ({ cert, key } = options.tls);
+    else if (options.platformCa) {
+      const builtIn = names.filter((h) => !m.hostnameConfigurations.some((c) => c.hostName.toLowerCase() === h && c.certificate));
+      const issued = await options.platformCa.issueServerCertificate(builtIn.length ? builtIn : [defaultGatewayHostName(m.name)]);
+      cert = issued.certificate.toPem() + issued.chain.map((c) => c.toPem()).join('');
+      key = issued.privateKeyPem;
+    } else {
+      throw new GatehouseError(ApimCodes.GH_APIM_TLS, `API Management service '${m.name}' needs a TLS certificate: pass a platform CA or { tls: { cert, key } }`);
+    }
+    const contexts: { hostName: string; cert: string; key: string }[] = [];
+    for (const h of m.hostnameConfigurations) {
+      if (h.type !== 'Proxy' || !h.certificate) continue;
+      try {
+        const mat = await loadCertificates(await readSource(h.certificate.data), { origin: `${m.name} hostnameConfigurations ${h.hostName}`, password: h.certificate.password?.reveal() });
+        if (!mat.privateKeyPem) throw new GatehouseError('GH_PKI_NO_PRIVATE_KEY', `the certificate for ${h.hostName} has no private key`);
+        contexts.push({ hostName: h.hostName, cert: mat.certificates.map((c) => c.toPem()).join(''), key: mat.privateKeyPem });
+      } catch (e) {
+        throw new GatehouseError(ApimCodes.GH_APIM_CERTIFICATE, `${m.name}: custom host name ${h.hostName}: ${messageOf(e)}`, { cause: e });
+      }
+    }
+    return { cert, key, contexts };
+  };
+  let tlsMaterial;
+  try {
+    tlsMaterial = await tlsOf(model);
+  } catch (e) {
     backendClient.close();
-    throw new GatehouseError(ApimCodes.GH_APIM_TLS, `API Management service '${model.name}' needs a TLS certificate: pass a platform CA or { tls: { cert, key } }`);
+    throw e;
   }
   const requestCert = model.hostnameConfigurations.some((h) => h.type === 'Proxy' && h.negotiateClientCertificate);
-  const server = https.createServer({ cert, key, requestCert, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
-  for (const h of model.hostnameConfigurations) {
-    if (h.type !== 'Proxy' || !h.certificate) continue;
-    try {
-      const m = await loadCertificates(await readSource(h.certificate.data), { origin: `${model.name} hostnameConfigurations ${h.hostName}`, password: h.certificate.password?.reveal() });
-      if (!m.privateKeyPem) throw new GatehouseError('GH_PKI_NO_PRIVATE_KEY', `the certificate for ${h.hostName} has no private key`);
-      server.addContext(h.hostName, { cert: m.certificates.map((c) => c.toPem()).join(''), key: m.privateKeyPem });
-    } catch (e) {
-      backendClient.close();
-      throw new GatehouseError(ApimCodes.GH_APIM_CERTIFICATE, `${model.name}: custom host name ${h.hostName}: ${messageOf(e)}`, { cause: e });
-    }
-  }
+  const server = https.createServer({ cert: tlsMaterial.cert, key: tlsMaterial.key, requestCert, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+  for (const c of tlsMaterial.contexts) server.addContext(c.hostName, { cert: c.cert, key: c.key });
 
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const peerCerts = new WeakMap<TLSSocket, Certificate | null>();
@@ -200,9 +235,11 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  return {
+  const running = {
     name: model.name,
-    hostNames,
+    get hostNames() {
+      return hostNames;
+    },
     url: `https://${defaultHost}${localPort === 443 ? '' : `:${localPort}`}`,
     localAddress: host,
     localPort,
@@ -213,7 +250,18 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
         server.closeIdleConnections?.();
         for (const s of sockets) s.destroy();
       }),
+    async reload(next: ApiManagementModel) {
+      const r = await ApimGateway.load(next, { backendClient, rateLimits, clock, logger });
+      if (!r.gateway) throw new DiagnosticsError(r.diagnostics, `API Management service '${next.name}'`);
+      const t = await tlsOf(next);
+      server.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' });
+      for (const c of t.contexts) server.addContext(c.hostName, { cert: c.cert, key: c.key });
+      gateway = r.gateway;
+      hostNames = proxyHostNames(next);
+      logger.log({ level: 'info', msg: 'api management reloaded', name: next.name });
+    },
   };
+  return running;
 }
 
 function writeAnswer(res: ServerResponse, method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): void {
