@@ -65,6 +65,21 @@ export async function evaluateDeployment(entry: string, options: EvaluateOptions
 }
 
 export function evaluateDeploymentSync(entry: string, options: EvaluateOptions = {}): DeploymentResult {
+  try {
+    return evaluate(entry, options);
+  } catch (e) {
+    // a bug must not take the caller down: report it like any other diagnostic
+    return {
+      resources: [],
+      outputs: {},
+      diagnostics: [{ severity: 'error', code: 'GH_INTERNAL', message: `evaluating ${entry} failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`, file: resolve(entry) }],
+      files: [],
+      network: { privateAddresses: [], publicAddresses: [], subnets: [], securityRules: [] },
+    };
+  }
+}
+
+function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
   const ctx = new DeploymentContext({ ...(options.unknownParamsAllowed !== undefined ? { unknownParamsAllowed: options.unknownParamsAllowed } : {}), ...(options.now ? { now: options.now } : {}) });
   const scope = rootScope('resourceGroup', options.subscriptionId ?? LOCAL_SUBSCRIPTION_ID, options.resourceGroup ?? LOCAL_RESOURCE_GROUP, options.deploymentName ?? 'gatehouse');
   const unknownAllowed = options.unknownParamsAllowed ?? false;

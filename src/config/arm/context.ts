@@ -30,11 +30,13 @@ export interface ResourceEntry extends NetworkResource {
 
 /** A value computed once on demand, with cycle detection. A failed computation is retried next time. */
 export class Lazy<T> {
-  private state: 'init' | 'pending' | 'done' = 'init';
+  private state: 'init' | 'pending' | 'done' | 'failed' = 'init';
   private value: T | undefined;
+  private error: unknown;
   constructor(private readonly compute: () => T, readonly describe: string) {}
   get(): T {
     if (this.state === 'done') return this.value as T;
+    if (this.state === 'failed') throw this.error;
     if (this.state === 'pending') throw new CycleError(this.describe);
     this.state = 'pending';
     try {
@@ -42,7 +44,14 @@ export class Lazy<T> {
       this.state = 'done';
       return this.value;
     } catch (e) {
-      this.state = 'init';
+      // Evaluation is deterministic, so an error is kept — except a cycle, which depends on where
+      // the evaluation started (a lookup may meet a declaration that is being evaluated).
+      const code = (e as { code?: unknown }).code;
+      if (code === 'GH_BICEP_CYCLE' || !(e instanceof Error)) this.state = 'init';
+      else {
+        this.state = 'failed';
+        this.error = e;
+      }
       throw e;
     }
   }
@@ -69,6 +78,8 @@ export class LocatedError extends Error {
     super(message);
   }
 }
+
+const MAX_DIAGNOSTICS = 500;
 
 export const LOCAL_TENANT_ID = '11111111-1111-1111-1111-111111111111';
 
@@ -192,6 +203,8 @@ export class DeploymentContext {
       d = { code: e.code, message: e.message, file: e.file, offset: e.offset };
     } else if (e instanceof EvalError) {
       d = { code: e.code as ErrorCode, message: e.message, file: fallbackFile, offset: fallbackOffset };
+    } else if (e instanceof RangeError) {
+      d = { code: 'GH_BICEP_EVAL' as ErrorCode, message: `evaluation is too deep (${e.message}): a chain of declarations is too long`, file: fallbackFile, offset: fallbackOffset };
     } else {
       d = { code: 'GH_INTERNAL' as ErrorCode, message: e instanceof Error ? `${e.message}` : String(e), file: fallbackFile, offset: fallbackOffset };
     }
@@ -199,6 +212,10 @@ export class DeploymentContext {
     const key = `${path}:${d.offset}:${d.code}:${d.message}`;
     if (this.reported.has(key)) return;
     this.reported.add(key);
+    if (this.diagnostics.items.length >= MAX_DIAGNOSTICS) {
+      if (this.diagnostics.items.length === MAX_DIAGNOSTICS) this.diagnostics.error('GH_CONFIG_INVALID', `more than ${MAX_DIAGNOSTICS} problems: the rest are not reported`, d.file === undefined ? undefined : { file: d.file });
+      return;
+    }
     this.diagnostics.error(d.code, d.message, d.file === undefined ? undefined : d.offset === undefined ? { file: d.file } : { file: d.file, offset: d.offset });
   }
 

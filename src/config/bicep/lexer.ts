@@ -52,9 +52,15 @@ export function lex(text: string, errors: LexError[]): Token[] {
   return lx.run(0, false);
 }
 
+const MAX_HOLE_DEPTH = 64;
+
 class Lexer {
   pos = 0;
-  constructor(readonly text: string, readonly errors: LexError[]) {}
+  constructor(
+    readonly text: string,
+    readonly errors: LexError[],
+    readonly depth = 0,
+  ) {}
 
   err(message: string, start: number, end = start + 1): void {
     this.errors.push({ message, start, end });
@@ -218,9 +224,15 @@ class Lexer {
         continue;
       }
       if (c === '$' && t[i + 1] === '{') {
+        if (this.depth >= MAX_HOLE_DEPTH) {
+          this.err('string interpolations are nested too deeply', i);
+          this.pos = t.length;
+          pieces.push(cur);
+          return { kind: 'string', text: t.slice(s), start: s, end: t.length, pieces, holes };
+        }
         pieces.push(cur);
         cur = '';
-        const sub = new Lexer(t, this.errors);
+        const sub = new Lexer(t, this.errors, this.depth + 1);
         holes.push(sub.run(i + 2, true));
         i = sub.pos;
         continue;
@@ -258,10 +270,16 @@ class Lexer {
         let d = 0;
         while (t[i + d] === '$') d++;
         if (d >= n && t[i + d] === '{') {
+          if (this.depth >= MAX_HOLE_DEPTH) {
+            this.err('string interpolations are nested too deeply', i);
+            this.pos = t.length;
+            pieces.push(cur);
+            return { kind: 'string', text: t.slice(s), start: s, end: t.length, pieces, holes, multiline: true };
+          }
           cur += '$'.repeat(d - n);
           pieces.push(cur);
           cur = '';
-          const sub = new Lexer(t, this.errors);
+          const sub = new Lexer(t, this.errors, this.depth + 1);
           holes.push(sub.run(i + d + 1, true));
           i = sub.pos;
           continue;
