@@ -58,7 +58,11 @@ interface LoadedOperation {
 
 interface LoadedApi {
   readonly api: ApimApi;
+  /** The path the API answers on: its path, plus /{version} for a Segment version set. */
   readonly pathLower: string;
+  /** A version chosen by header or query: the name and the value this API answers to ('' = the original, answering when absent). */
+  readonly versionBy: { readonly kind: 'header' | 'query'; readonly name: string; readonly value: string } | undefined;
+  readonly https: boolean;
   readonly host: HostApi;
   readonly serviceUrl: HostUrl | undefined;
   readonly operations: readonly LoadedOperation[];
@@ -126,9 +130,9 @@ export async function loadServiceCertificates(model: ApiManagementModel, diagnos
   };
 }
 
-function policyOf(doc: ApimPolicyDocument | undefined, scope: 'global' | 'product' | 'api' | 'operation', ctx: { registry: Registry; namedValues: Map<string, string>; env: { certificateIds: Set<string>; certificateThumbprints: Set<string>; backendIds: Set<string> }; diagnostics: Diagnostic[] }): CompiledDocument | undefined {
+function policyOf(doc: ApimPolicyDocument | undefined, scope: 'global' | 'product' | 'api' | 'operation', ctx: { registry: Registry; namedValues: Map<string, string>; env: { certificateIds: Set<string>; certificateThumbprints: Set<string>; backendIds: Set<string> }; diagnostics: Diagnostic[]; fragments: Map<string, { file: string; text: string }> }): CompiledDocument | undefined {
   if (!doc) return undefined;
-  const r = compilePolicyDocument(doc.file, doc.value, { scope, mode: 'run', registry: ctx.registry, namedValues: ctx.namedValues, env: ctx.env });
+  const r = compilePolicyDocument(doc.file, doc.value, { scope, mode: 'run', registry: ctx.registry, namedValues: ctx.namedValues, env: ctx.env, fragments: ctx.fragments });
   ctx.diagnostics.push(...r.diagnostics);
   return r.document;
 }
@@ -165,7 +169,8 @@ export class ApimGateway {
       certificateThumbprints: new Set([...store.certificates.values()].map((c) => c.thumbprint.toLowerCase())),
       backendIds: new Set(model.backends.map((b) => b.name.toLowerCase())),
     };
-    const pctx = { registry, namedValues, env, diagnostics };
+    const fragments = new Map(model.policyFragments.map((f) => [f.name, { file: f.file, text: f.value }]));
+    const pctx = { registry, namedValues, env, diagnostics, fragments };
     const globalDoc = policyOf(model.policy ?? { format: 'rawxml', value: DEFAULT_GLOBAL_POLICY, file: `${model.name}/policy (default)`, origin: model.origin }, 'global', pctx);
     const productDocs = new Map<string, CompiledDocument | undefined>();
     for (const p of model.products) productDocs.set(p.name.toLowerCase(), policyOf(p.policy, 'product', pctx));
@@ -198,9 +203,15 @@ export class ApimGateway {
           diagnostics.push(makeDiagnostic('error', 'GH_APIM_CONFIG_INVALID', `API '${api.name}': serviceUrl '${api.serviceUrl}' is not a URL`, { file: api.origin.file ?? api.name, path: 'properties.serviceUrl' }));
         }
       }
+      const vs = api.versionSet;
+      const version = api.apiVersion ?? '';
+      const segmentPath = vs?.versioningScheme === 'Segment' && version ? (api.path ? `${api.path}/${version}` : version) : api.path;
       apis.push({
         api,
-        pathLower: api.path.toLowerCase(),
+        pathLower: segmentPath.toLowerCase(),
+        versionBy:
+          vs?.versioningScheme === 'Header' ? { kind: 'header', name: vs.versionHeaderName ?? 'Api-Version', value: version } : vs?.versioningScheme === 'Query' ? { kind: 'query', name: vs.versionQueryName ?? 'api-version', value: version } : undefined,
+        https: api.protocols.includes('https'),
         host: {
           id: `/apis/${api.name}`,
           name: api.displayName,
@@ -287,7 +298,13 @@ export class ApimGateway {
       matchedParameters: new Map(),
     };
     const ctx = new RequestContext({ request, deployment: this.deployment, clock: this.clock, logger: this.logger });
-    const matchedApi = matchApi(this.apis, path);
+    const matchedApi = matchApi(this.apis, path, (a) => {
+      if (!a.https) return false;
+      const v = a.versionBy;
+      if (!v) return true;
+      const got = v.kind === 'header' ? req.headers.get(v.name) : query.find(([k]) => k === v.name)?.[1];
+      return v.value === '' ? got === undefined || got === '' : got === v.value;
+    });
     let relative = matchedApi?.relative ?? path;
     let pipeline: ComposedPipeline = this.globalPipeline;
     let initial: PolicyFailure | undefined;

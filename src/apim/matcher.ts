@@ -98,14 +98,18 @@ export function sortOperations(ops: CompiledOperation[]): CompiledOperation[] {
   return ops.sort((a, b) => b.rank - a.rank);
 }
 
-/** The API whose path prefixes the request path, longest path first; '' matches everything. */
-export function matchApi<T extends { readonly api: ApimApi; readonly pathLower: string }>(apis: readonly T[], path: string): { api: T; relative: string } | undefined {
+/**
+ * The API whose path prefixes the request path, longest path first; '' matches everything. `accept`
+ * decides among APIs with the same path (versions chosen by header or query).
+ */
+export function matchApi<T extends { readonly api: ApimApi; readonly pathLower: string }>(apis: readonly T[], path: string, accept?: (api: T) => boolean): { api: T; relative: string } | undefined {
   const p = path.replace(/^\/+/, '');
   const lower = p.toLowerCase();
   for (const a of apis) {
     const ap = a.pathLower;
-    if (ap === '') return { api: a, relative: '/' + p };
-    if (lower === ap || lower.startsWith(ap + '/')) return { api: a, relative: p.slice(ap.length) || '/' };
+    if (ap !== '' && lower !== ap && !lower.startsWith(ap + '/')) continue;
+    if (accept && !accept(a)) continue;
+    return ap === '' ? { api: a, relative: '/' + p } : { api: a, relative: p.slice(ap.length) || '/' };
   }
   return undefined;
 }

@@ -90,8 +90,28 @@ export interface ApimApi {
   readonly subscriptionKeyParameterNames: { readonly header: string; readonly query: string };
   readonly apiVersion?: string;
   readonly apiVersionSetId?: string;
+  /** The version set named by apiVersionSetId, resolved: how the version is chosen. */
+  readonly versionSet?: ApimVersionSet;
   readonly operations: readonly ApimOperation[];
   readonly policy?: ApimPolicyDocument;
+  readonly origin: ApimOrigin;
+}
+
+/** Microsoft.ApiManagement/service/apiVersionSets. */
+export interface ApimVersionSet {
+  readonly name: string;
+  /** Segment: /{path}/{version}/…; Header: versionHeaderName; Query: versionQueryName. */
+  readonly versioningScheme: 'Segment' | 'Header' | 'Query';
+  readonly versionHeaderName?: string;
+  readonly versionQueryName?: string;
+}
+
+/** Microsoft.ApiManagement/service/policyFragments: statements inserted by <include-fragment fragment-id=""/>. */
+export interface ApimPolicyFragment {
+  readonly name: string;
+  readonly format: 'rawxml' | 'xml';
+  readonly value: string;
+  readonly file: string;
   readonly origin: ApimOrigin;
 }
 
@@ -158,6 +178,7 @@ export interface ApiManagementModel {
   readonly subscriptions: readonly ApimSubscription[];
   readonly namedValues: readonly ApimNamedValue[];
   readonly backends: readonly ApimBackend[];
+  readonly policyFragments: readonly ApimPolicyFragment[];
   /** The global (service/policies) policy. */
   readonly policy?: ApimPolicyDocument;
   readonly origin: ApimOrigin;

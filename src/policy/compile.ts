@@ -88,7 +88,7 @@ export const KNOWN_UNSUPPORTED: readonly string[] = [
   'cache-lookup', 'cache-store', 'cache-lookup-value', 'cache-store-value', 'cache-remove-value', 'azure-openai-semantic-cache-lookup', 'azure-openai-semantic-cache-store', 'llm-semantic-cache-lookup', 'llm-semantic-cache-store',
   'find-and-replace', 'json-to-xml', 'xml-to-json', 'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-method', 'set-query-parameter', 'set-request', 'retry', 'wait', 'limit-concurrency',
   'log-to-eventhub', 'emit-metric', 'azure-openai-emit-token-metric', 'llm-emit-token-metric', 'azure-openai-token-limit', 'llm-token-limit', 'llm-content-safety', 'quota', 'quota-by-key', 'send-one-way-request', 'proxy', 'cross-domain',
-  'authentication-basic', 'authentication-managed-identity', 'get-authorization-context', 'include-fragment', 'publish-to-dapr', 'invoke-dapr-binding', 'set-backend-service-dapr', 'send-service-bus-message', 'set-graphql-resolver', 'http-data-source', 'publish-event', 'sql-data-source', 'cosmosdb-data-source',
+  'authentication-basic', 'authentication-managed-identity', 'get-authorization-context', 'publish-to-dapr', 'invoke-dapr-binding', 'set-backend-service-dapr', 'send-service-bus-message', 'set-graphql-resolver', 'http-data-source', 'publish-event', 'sql-data-source', 'cosmosdb-data-source',
   'check-content', 'set-header-if-not-exist', 'append-header', 'remove-header', 'set-query-parameter-if-not-exist',
 ];
 
@@ -106,6 +106,10 @@ export interface CompileOptions {
   readonly mode: 'run' | 'lint';
   readonly registry: Registry;
   readonly env?: PolicyEnvironment;
+  /** Policy fragments by name, for <include-fragment>; undefined in lint when none are known. */
+  readonly fragments?: ReadonlyMap<string, { readonly file: string; readonly text: string }>;
+  /** Named values, for fragments read at compile time. */
+  readonly namedValues?: ReadonlyMap<string, string>;
 }
 
 export class CompileContext {
@@ -118,6 +122,8 @@ export class CompileContext {
   path = '';
   /** The element's own segment among its siblings ('choose[1]'), set while it compiles. */
   segment = '';
+  /** True while a fragment's statements compile (fragments cannot include fragments). */
+  inFragment = false;
 
   constructor(file: SourceFile, diagnostics: Diagnostic[], options: CompileOptions, scope: PolicyScope, section: Section) {
     this.file = file;

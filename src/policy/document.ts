@@ -40,6 +40,7 @@ export function compilePolicyDocument(path: string, text: string, options: Compi
   const sections: Record<Section, SectionEntry[] | undefined> = { inbound: undefined, backend: undefined, outbound: undefined, 'on-error': undefined };
   if (root.name === 'fragment') {
     const cc = new CompileContext(file, diagnostics, options, options.scope, 'inbound');
+    cc.inFragment = true;
     sections.inbound = cc.compileChildren(root, root.children, '');
     return { document: { scope: options.scope, file, sections }, diagnostics };
   }

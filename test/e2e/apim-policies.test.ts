@@ -82,6 +82,24 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
         format: 'rawxml',
         value: policy('<cors allow-credentials="true"><allowed-origins><origin>https://app.example</origin></allowed-origins><allowed-methods preflight-result-max-age="300"><method>GET</method><method>PUT</method></allowed-methods><allowed-headers><header>x-custom</header></allowed-headers><expose-headers><header>X-Backend</header></expose-headers></cors>'),
       }),
+      // Version sets, fragments, protocols.
+      res('apiVersionSets', 'apim-sample/vs-seg', { displayName: 'seg', versioningScheme: 'Segment' }),
+      res('apiVersionSets', 'apim-sample/vs-hdr', { displayName: 'hdr', versioningScheme: 'Header', versionHeaderName: 'Api-Version' }),
+      ...[
+        ['ver-v1', 'ver', 'v1', 'vs-seg'],
+        ['ver-orig', 'ver', '', 'vs-seg'],
+        ['hv-2024', 'hv', '2024', 'vs-hdr'],
+        ['hv-orig', 'hv', '', 'vs-hdr'],
+      ].flatMap(([name, path, v, set]) => [
+        res('apis', `apim-sample/${name}`, { path, subscriptionRequired: false, apiVersion: v || undefined, apiVersionSetId: `/apiVersionSets/${set}` }),
+        res('apis/operations', `apim-sample/${name}/x`, { method: 'GET', urlTemplate: '/x' }),
+        res('apis/operations/policies', `apim-sample/${name}/x/policy`, { format: 'rawxml', value: policy(`<return-response><set-body>${name}</set-body></return-response>`) }),
+      ]),
+      res('policyFragments', 'apim-sample/tag-request', { format: 'rawxml', value: '<fragment>\n  <set-header name="X-Fragment" exists-action="override"><value>from fragment</value></set-header>\n</fragment>' }),
+      res('apis/operations', 'apim-sample/p/frag', { method: 'GET', urlTemplate: '/frag' }),
+      res('apis/operations/policies', 'apim-sample/p/frag/policy', { format: 'rawxml', value: policy('<include-fragment fragment-id="tag-request" />') }),
+      res('apis', 'apim-sample/plain-http', { path: 'plain', protocols: ['http'], subscriptionRequired: false, serviceUrl: be }),
+      res('apis/operations', 'apim-sample/plain-http/x', { method: 'GET', urlTemplate: '/x' }),
       res('apis', 'apim-sample/slow', { path: 'slow', subscriptionRequired: false, serviceUrl: 'https://127.0.0.1:1' }),
       res('apis/operations', 'apim-sample/slow/get', { method: 'GET', urlTemplate: '/' }),
     ];
@@ -219,6 +237,21 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
       assert.equal(r.headers['access-control-allow-origin'], 'https://app.example');
       assert.equal(r.headers['access-control-expose-headers'], 'X-Backend');
     });
+  });
+
+  test('version sets: Segment versions by path (the original without), Header versions by header', async () => {
+    assert.equal((await get('/ver/v1/x')).body, 'ver-v1');
+    assert.equal((await get('/ver/x')).body, 'ver-orig');
+    assert.equal((await get('/hv/x', { headers: { 'Api-Version': '2024' } })).body, 'hv-2024');
+    assert.equal((await get('/hv/x')).body, 'hv-orig');
+    assert.equal((await get('/hv/x', { headers: { 'Api-Version': '1999' } })).status, 404);
+  });
+
+  test('include-fragment inserts the fragment statements; an http-only API does not answer over https', async () => {
+    const r = await get('/p/frag');
+    assert.equal(r.status, 200, r.body);
+    assert.equal((JSON.parse(r.body) as { headers: Record<string, string> }).headers['x-fragment'], 'from fragment');
+    assert.equal((await get('/plain/x')).status, 404);
   });
 
   test('an unreachable backend: 500 with the default answer, BackendConnectionFailure', async () => {

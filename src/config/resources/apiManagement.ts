@@ -26,7 +26,9 @@ import type {
   ApimOperation,
   ApimOrigin,
   ApimPolicyDocument,
+  ApimPolicyFragment,
   ApimProduct,
+  ApimVersionSet,
   ApimSubscription,
   ApimSubscriptionScope,
   ApimTemplateParameter,
@@ -144,6 +146,8 @@ interface Pending {
   subscriptions: ApimSubscription[];
   namedValues: ApimNamedValue[];
   backends: ApimBackend[];
+  versionSets: Map<string, ApimVersionSet>;
+  fragments: ApimPolicyFragment[];
   policy?: ApimPolicyDocument;
 }
 
@@ -161,6 +165,8 @@ export function adaptApiManagement(resources: readonly ArmResource[], ctx: { dia
       subscriptions: [],
       namedValues: [],
       backends: [],
+      versionSets: new Map(),
+      fragments: [],
     });
   }
   // Parents before children: sort by depth.
@@ -236,6 +242,20 @@ export function adaptApiManagement(resources: readonly ArmResource[], ctx: { dia
         const product = svc.products.get(names[1]!.toLowerCase());
         if (!product) rd.error('name', `parent product '${names[1]}' is not declared`, ApimConfigCodes.GH_APIM_CONFIG_ORPHAN);
         else product.policy = adaptPolicy(rd, ctx);
+        break;
+      }
+      case 'apiversionsets': {
+        const scheme = rd.enumOf(p, 'versioningScheme', 'properties', ['Segment', 'Header', 'Query'] as const, 'Segment');
+        const headerName = rd.str(p, 'versionHeaderName', 'properties');
+        const queryName = rd.str(p, 'versionQueryName', 'properties');
+        if (scheme === 'Header' && !headerName) rd.error('properties.versionHeaderName', "a Header versioning scheme needs 'versionHeaderName'", ApimConfigCodes.GH_APIM_CONFIG_MISSING);
+        if (scheme === 'Query' && !queryName) rd.error('properties.versionQueryName', "a Query versioning scheme needs 'versionQueryName'", ApimConfigCodes.GH_APIM_CONFIG_MISSING);
+        svc.versionSets.set(names[1]!.toLowerCase(), { name: names[1]!, versioningScheme: scheme, ...(headerName ? { versionHeaderName: headerName } : {}), ...(queryName ? { versionQueryName: queryName } : {}) });
+        break;
+      }
+      case 'policyfragments': {
+        const doc = adaptPolicy(rd, ctx);
+        if (doc) svc.fragments.push({ name: names[1]!, format: doc.format, value: doc.value, file: doc.file, origin: doc.origin });
         break;
       }
       case 'subscriptions':
@@ -337,7 +357,12 @@ function adaptService(ctx: Ctx, svc: Pending): ApiManagementModel {
   const apis: ApimApi[] = [];
   for (const a of svc.apis.values()) {
     const operations = [...a.operations.values()] as ApimOperation[];
-    apis.push({ ...a.api, operations, ...(a.policy ? { policy: a.policy } : {}) });
+    let versionSet: ApimVersionSet | undefined;
+    if (a.api.apiVersionSetId) {
+      versionSet = svc.versionSets.get(lastSegment(a.api.apiVersionSetId).toLowerCase());
+      if (!versionSet) a.r.error('properties.apiVersionSetId', `apiVersionSetId names version set '${lastSegment(a.api.apiVersionSetId)}', which is not declared`, ApimConfigCodes.GH_APIM_CONFIG_ORPHAN);
+    }
+    apis.push({ ...a.api, operations, ...(versionSet ? { versionSet } : {}), ...(a.policy ? { policy: a.policy } : {}) });
   }
   // Duplicate API paths are a configuration error in Azure too.
   const seen = new Map<string, string>();
@@ -375,6 +400,7 @@ function adaptService(ctx: Ctx, svc: Pending): ApiManagementModel {
     subscriptions: svc.subscriptions,
     namedValues: svc.namedValues,
     backends: svc.backends,
+    policyFragments: svc.fragments,
     ...(svc.policy ? { policy: svc.policy } : {}),
     origin,
   };

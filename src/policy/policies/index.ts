@@ -3,6 +3,7 @@ import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.j
 import { authenticationCertificate } from './authentication-certificate.js';
 import { checkHeader } from './check-header.js';
 import { cors } from './cors.js';
+import { includeFragment } from './include-fragment.js';
 import { ipFilter } from './ip-filter.js';
 import { rateLimit, rateLimitByKey } from './rate-limit.js';
 import { sendRequest } from './send-request.js';
@@ -24,6 +25,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   checkHeader,
   choose,
   cors,
+  includeFragment,
   ipFilter,
   rateLimit,
   rateLimitByKey,
