@@ -37,7 +37,7 @@ export class Lazy<T> {
   get(): T {
     if (this.state === 'done') return this.value as T;
     if (this.state === 'failed') throw this.error;
-    if (this.state === 'pending') throw new CycleError(this.describe);
+    if (this.state === 'pending') throw new CycleError(this);
     this.state = 'pending';
     try {
       this.value = this.compute();
@@ -46,6 +46,12 @@ export class Lazy<T> {
     } catch (e) {
       // Evaluation is deterministic, so an error is kept — except a cycle, which depends on where
       // the evaluation started (a lookup may meet a declaration that is being evaluated).
+      const cycle = e instanceof CycleError ? e : (e as { cycle?: unknown })?.cycle;
+      if (cycle instanceof CycleError && !cycle.closed) {
+        if (cycle.target === this) cycle.closed = true;
+        else cycle.chain.unshift(this.describe);
+        (e as Error).message = cycle.render();
+      }
       const code = (e as { code?: unknown }).code;
       if (code === 'GH_BICEP_CYCLE' || !(e instanceof Error)) this.state = 'init';
       else {
@@ -61,8 +67,15 @@ export class Lazy<T> {
 }
 
 export class CycleError extends EvalError {
-  constructor(what: string) {
-    super(`${what} depends on itself (a cycle)`, 'GH_BICEP_CYCLE');
+  /** The declarations between the one met twice and itself, filled in as the error goes up. */
+  readonly chain: string[] = [];
+  closed = false;
+  constructor(readonly target: { readonly describe: string }) {
+    super(`${target.describe} depends on itself (a cycle)`, 'GH_BICEP_CYCLE');
+  }
+  render(): string {
+    if (!this.closed) return `${this.target.describe} depends on itself (a cycle${this.chain.length ? ` through ${this.chain.join(' → ')}` : ''})`;
+    return `a cycle: ${[this.target.describe, ...this.chain, this.target.describe].join(' → ')}`;
   }
 }
 

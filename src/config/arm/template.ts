@@ -7,7 +7,7 @@
 import { SourceFile } from '../../core/source.js';
 import type { ErrorCode } from '../../core/errors.js';
 import type { ResourceOrigin } from '../../model/resources.js';
-import { Lazy, LocatedError, type DeploymentContext, type DeploymentUnit, type ParamThunks, type ResourceEntry } from './context.js';
+import { CycleError, Lazy, LocatedError, type DeploymentContext, type DeploymentUnit, type ParamThunks, type ResourceEntry } from './context.js';
 import { ArmSyntaxError, armLiteral, isArmExpression, parseArmExpression, type ArmExpr } from './expression.js';
 import { callBuiltin, describe, type FunctionContext, type ScopeContext, type TargetScope } from './functions.js';
 import { EvalError, LambdaValue, Unknown, deepEquals, findKey, isObject, isRuntime, isUnknown, markRuntime, type JsonObject } from './value.js';
@@ -300,6 +300,7 @@ export class ArmTemplate implements DeploymentUnit {
       return this.ev(e, env);
     } catch (x) {
       if (x instanceof LocatedError) throw x;
+      if (x instanceof CycleError) throw Object.assign(this.err('GH_BICEP_CYCLE', x.message, s), { cycle: x });
       if (x instanceof EvalError) throw this.err(x.code as ErrorCode, `${path}: ${x.message}`, s);
       throw x;
     }

@@ -579,6 +579,7 @@ export class BicepFile implements DeploymentUnit {
       return this.evalInner(e, env);
     } catch (err) {
       if (err instanceof LocatedError) throw err;
+      if (err instanceof CycleError) throw Object.assign(new LocatedError('GH_BICEP_CYCLE', err.message, this.source, e.start), { cycle: err });
       if (err instanceof EvalError) throw new LocatedError(err.code as ErrorCode, err.message, this.source, e.start);
       if (err instanceof RangeError) throw new LocatedError('GH_BICEP_EVAL', `evaluation is too deep (${err.message})`, this.source, e.start);
       throw err;
