@@ -45,6 +45,7 @@ test('unknown function, type error, undefined symbol and cycle are all reported 
   const cycle = by('GH_BICEP_CYCLE');
   assert.ok(cycle.length >= 1);
   assert.ok(cycle.every((d) => d.line === 4 || d.line === 5));
+  assert.ok(cycle.every((d) => /a cycle: var '(d|e)' → var '(d|e)' → var '(d|e)'/.test(d.message)), cycle.map((d) => d.message).join('; '));
   assert.equal(r.outputs.o, 'ok');
 });
 
