@@ -210,3 +210,24 @@ test('ARM expression syntax: literals, escapes, accessors, errors with a positio
     }
   });
 });
+
+test('ARM diagnostics point at the failing expression in its own resource', () => {
+  const t = {
+    ...common,
+    resources: [
+      { type: 'Microsoft.Network/publicIPAddresses', apiVersion: '2023-05-01', name: 'a', properties: { x: "[variables('vnetName')]" } },
+      { type: 'Microsoft.Network/publicIPAddresses', apiVersion: '2023-05-01', name: 'b', properties: { x: "[variables('nope')]" } },
+    ],
+    outputs: { o: { type: 'string', value: "[variables('nope')]" } },
+  };
+  withTemplate(t, (path) => {
+    const r = evaluateDeploymentSync(path);
+    const text = JSON.stringify(t, null, 2).split('\n');
+    const lines = r.diagnostics.map((d) => d.line!);
+    assert.equal(r.diagnostics.length, 2, JSON.stringify(r.diagnostics));
+    const inB = text.findIndex((l) => l.includes('"name": "b"')) + 1;
+    const inOutputs = text.findIndex((l) => l.includes('"outputs"')) + 1;
+    assert.ok(lines.some((l) => l > inB && l < inOutputs), `${lines} within resource b (${inB})`);
+    assert.ok(lines.some((l) => l > inOutputs), `${lines} within outputs (${inOutputs})`);
+  });
+});

@@ -21,6 +21,8 @@ interface Env {
   readonly fnParams: Map<string, unknown> | undefined;
   /** A JSON path for diagnostics. */
   readonly path: string;
+  /** Where in the file to start looking for an expression that failed (its declaration). */
+  readonly from?: number;
 }
 
 const ROOT_ENV: Env = { copy: undefined, currentLoop: undefined, lambdaVars: undefined, fnParams: undefined, path: '' };
@@ -110,7 +112,7 @@ export class ArmTemplate implements DeploymentUnit {
         new Lazy(() => {
           let v: unknown;
           if (thunk) v = coerce(thunk(), d, options.coerceStrings?.has(name) ?? false);
-          else if ('defaultValue' in d) v = this.evalJson(d.defaultValue, ROOT_ENV, `parameters.${name}.defaultValue`);
+          else if ('defaultValue' in d) v = this.evalJson(d.defaultValue, this.envAt('parameters', name), `parameters.${name}.defaultValue`);
           else if (d.nullable === true) v = null;
           else if (options.unknownParamsAllowed) v = new Unknown(`parameter '${name}'`);
           else throw this.err('GH_BICEP_PARAM_MISSING', `parameter '${name}' has no value and no default`, `"${name}"`);
@@ -131,11 +133,11 @@ export class ArmTemplate implements DeploymentUnit {
           if (!isObject(c) || typeof c.name !== 'string') continue;
           const loop = c;
           const lname = c.name;
-          this.vars.set(lname.toLowerCase(), new Lazy(() => this.copyArray(loop, ROOT_ENV, `variables.copy.${lname}`), `variable '${lname}'`));
+          this.vars.set(lname.toLowerCase(), new Lazy(() => this.copyArray(loop, this.envAt('variables', 'copy'), `variables.copy.${lname}`), `variable '${lname}'`));
         }
         continue;
       }
-      this.vars.set(name.toLowerCase(), new Lazy(() => this.evalJson(def, ROOT_ENV, `variables.${name}`), `variable '${name}'`));
+      this.vars.set(name.toLowerCase(), new Lazy(() => this.evalJson(def, this.envAt('variables', name), `variables.${name}`), `variable '${name}'`));
     }
     // user functions
     if (Array.isArray(template.functions)) {
@@ -151,8 +153,8 @@ export class ArmTemplate implements DeploymentUnit {
         name,
         new Lazy(() => {
           const d = isObject(def) ? def : {};
-          if (isObject(d.copy)) return this.copyArray(d.copy, ROOT_ENV, `outputs.${name}.copy`);
-          return this.evalJson(d.value, ROOT_ENV, `outputs.${name}.value`);
+          if (isObject(d.copy)) return this.copyArray(d.copy, this.envAt('outputs', name), `outputs.${name}.copy`);
+          return this.evalJson(d.value, this.envAt('outputs', name), `outputs.${name}.value`);
         }, `output '${name}'`),
       );
     }
@@ -184,11 +186,21 @@ export class ArmTemplate implements DeploymentUnit {
     return i < 0 ? from : i;
   }
 
-  err(code: ErrorCode, message: string, near?: string, offset?: number): LocatedError {
+  /** An environment whose diagnostics are looked for after `"section": { … "name"`. */
+  private envAt(section: string, name: string): Env {
+    const t = this.source.text;
+    const base = this.options.inlineOffset ?? 0;
+    const sec = t.indexOf(`"${section}"`, base);
+    const at = sec < 0 ? -1 : t.indexOf(JSON.stringify(name), sec);
+    return at < 0 ? { ...ROOT_ENV, from: base } : { ...ROOT_ENV, from: at };
+  }
+
+  err(code: ErrorCode, message: string, near?: string, offset?: number, from?: number): LocatedError {
     let at = offset;
     if (at === undefined && near) {
       // the expression as it is written in the file (JSON-escaped), else as parsed
-      let i = this.source.text.indexOf(JSON.stringify(near).slice(1, -1), this.options.inlineOffset ?? 0);
+      let i = this.source.text.indexOf(JSON.stringify(near).slice(1, -1), from ?? this.options.inlineOffset ?? 0);
+      if (i < 0 && from !== undefined) i = this.source.text.indexOf(JSON.stringify(near).slice(1, -1), this.options.inlineOffset ?? 0);
       if (i < 0) i = this.source.text.indexOf(near);
       if (i >= 0) at = i;
     }
@@ -293,15 +305,15 @@ export class ArmTemplate implements DeploymentUnit {
     try {
       e = parseArmExpression(s);
     } catch (x) {
-      if (x instanceof ArmSyntaxError) throw this.err('GH_ARM_EXPRESSION', `${path}: ${x.message} in ${s.length > 80 ? s.slice(0, 80) + '…' : s}`, s);
+      if (x instanceof ArmSyntaxError) throw this.err('GH_ARM_EXPRESSION', `${path}: ${x.message} in ${s.length > 80 ? s.slice(0, 80) + '…' : s}`, s, undefined, env.from);
       throw x;
     }
     try {
       return this.ev(e, env);
     } catch (x) {
       if (x instanceof LocatedError) throw x;
-      if (x instanceof CycleError) throw Object.assign(this.err('GH_BICEP_CYCLE', x.message, s), { cycle: x });
-      if (x instanceof EvalError) throw this.err(x.code as ErrorCode, `${path}: ${x.message}`, s);
+      if (x instanceof CycleError) throw Object.assign(this.err('GH_BICEP_CYCLE', x.message, s, undefined, env.from), { cycle: x });
+      if (x instanceof EvalError) throw this.err(x.code as ErrorCode, `${path}: ${x.message}`, s, undefined, env.from);
       throw x;
     }
   }
@@ -553,7 +565,8 @@ class ArmResourceDecl {
     const parents = this.parent ? this.parent.instances() : [undefined];
     const out: ArmResourceInstance[] = [];
     for (const p of parents) {
-      const base: Env = p ? p.env : ROOT_ENV;
+      const start = this.t.source.text.lastIndexOf('{', this.offset);
+      const base: Env = p ? p.env : { ...ROOT_ENV, from: start < 0 ? this.offset : start };
       if (isObject(this.json.copy)) {
         const count = this.t.evalIn(this.json.copy.count, base, `${this.symbol}.copy.count`);
         if (isUnknown(count)) {
