@@ -1066,6 +1066,8 @@ function implicitConversion(t: RType, from: ST): ((v: unknown) => unknown) | und
   if (t.ranks.length === 0 && t.info?.fullName.startsWith('Newtonsoft.Json.Linq.J') && (from === 'string' || from === 'int' || from === 'bool' || from === 'double' || from === 'long')) {
     return (v) => castTo(v, t);
   }
+  // XName and XNamespace have implicit conversions from string
+  if (t.ranks.length === 0 && (t.name === 'System.Xml.Linq.XName' || t.name === 'System.Xml.Linq.XNamespace')) return (v) => (typeof v === 'string' ? castTo(v, t) : v);
   return undefined;
 }
 
@@ -1083,6 +1085,8 @@ function isIntegralValue(v: unknown, st: ST): boolean {
 }
 
 function addValues(a: unknown, b: unknown, sa: ST, sb: ST, rt: Runtime): unknown {
+  // XNamespace + string → XName (an operator of the type, not string concatenation)
+  if (a instanceof CsObject && (a as { $addsStrings?: boolean }).$addsStrings) return (a as unknown as { $add: (x: unknown) => unknown }).$add(b);
   const aStr = sa === 'string' || (typeof a === 'string' && sa !== 'char') || (a !== null && typeof a === 'object' && sb === 'string');
   const bStr = sb === 'string' || (typeof b === 'string' && sb !== 'char') || (b !== null && typeof b === 'object' && sa === 'string');
   if (aStr || bStr || ((a === null || a === undefined) && (b === null || b === undefined))) {

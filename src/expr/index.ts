@@ -46,12 +46,11 @@ export interface CompileResult {
 function notImplementedHint(message: string): { code: string; message: string } | undefined {
   const m = /the (?:type|name) '([\w.`]+)'/.exec(message);
   if (!m) return undefined;
-  const name = m[1]!.replace(/`\d+$/, '');
-  const short = name.slice(name.lastIndexOf('.') + 1);
-  if (NOT_IMPLEMENTED.has(short)) {
-    return { code: EXPR_CODES.GH_EXPR_UNSUPPORTED, message: `the type '${name}' is allowed by API Management but Gatehouse does not implement it yet` };
-  }
-  return undefined;
+  const parts = m[1]!.replace(/`\d+$/, '').split('.');
+  const i = parts.findIndex((p) => NOT_IMPLEMENTED.has(p));
+  if (i < 0) return undefined;
+  const name = parts.slice(0, i + 1).join('.');
+  return { code: EXPR_CODES.GH_EXPR_UNSUPPORTED, message: `the type '${name}' is allowed by API Management but Gatehouse does not implement it yet` };
 }
 
 /**

@@ -89,7 +89,6 @@ const INVALID: { file: string; match: string; code: string; reason: string }[] =
   { file: 'Extract value from XML.xml', match: 'XmlReader', code: 'GH_EXPR_TYPE_NOT_ALLOWED', reason: 'System.Xml.XmlReader is not on the allow-list' },
   { file: 'Return a blob URL signed with a user delegation SAS token.xml', match: 'XmlDocument', code: 'GH_EXPR_TYPE_NOT_ALLOWED', reason: 'System.Xml.XmlDocument is not on the allow-list' },
   { file: 'Get OAuth2 access token from AAD using client id and certificate using key vault manage identity.xml', match: 'RSACng', code: 'GH_EXPR_TYPE_NOT_ALLOWED', reason: 'RSACng is not on the allow-list' },
-  { file: 'Extracting multiple values from xml documents.policy.xml', match: 'XDocument.Parse', code: 'GH_EXPR_UNSUPPORTED', reason: 'XDocument is allowed but Gatehouse does not implement System.Xml.Linq yet' },
 ];
 
 function isExpectedInvalid(e: CorpusExpression): (typeof INVALID)[number] | undefined {
@@ -115,7 +114,7 @@ test('corpus: every expression that is valid C# compiles; the others fail with t
     }
   }
   assert.deepEqual(unexpected, []);
-  assert.equal(compiled, 421);
+  assert.equal(compiled, 422);
 });
 
 test('corpus: diagnostics point at the offending token inside the policy file', () => {
@@ -250,6 +249,14 @@ policy('Decrypt AES Data using policy expressions.xml', () => {
 policy('Encrypt data using expressions.policy.xml', () => {
   const v = run('Encrypt data using expressions.policy.xml', 'gooberBytes', { variables: { IV: IV.toString('base64'), key: KEY.toString('base64') }, matchedParameters: { Goober: 'hello' } });
   assert.equal(v, aes('hello'));
+});
+
+policy('Extracting multiple values from xml documents.policy.xml', () => {
+  const f = 'Extracting multiple values from xml documents.policy.xml';
+  const xml = '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><r xmlns="urn:x"><conditionValue>yes</conditionValue><value1>1</value1><value2>2</value2><value3>three</value3></r></s:Body></s:Envelope>';
+  const v = run(f, 'XDocument.Parse', { variables: { sendRequestResponse: response(200, xml) } });
+  assert.equal(toPolicyString(v), '{\r\n  "conditionValue": "yes",\r\n  "value1": "1",\r\n  "value3": "three"\r\n}');
+  assert.throws(() => run(f, 'XDocument.Parse', { variables: { sendRequestResponse: response(200, '<unclosed>') } }), (e: unknown) => e instanceof ExpressionError && e.exceptionType === 'System.Xml.XmlException');
 });
 
 policy('Filter on IP Address when using Application Gateway.policy.xml', () => {

@@ -11,6 +11,7 @@ import { DateTime, TimeSpan } from './datetime.js';
 import { Guid } from './misc.js';
 import { X509Certificate2 } from './x509.js';
 import { JToken, parseJson, JObject, JArray } from './json.js';
+import { parseXml } from './xml.js';
 import { castTo, OutRef, typeDisplay, type RType } from './types.js';
 import { stringArray } from './strings.js';
 import { DotNetException } from '../errors.js';
@@ -148,8 +149,16 @@ export class MessageBody extends CsObject {
       }
       case 'Newtonsoft.Json.Linq.JToken':
         return parseJson(this.text());
+      case 'System.Xml.Linq.XDocument':
+        return parseXml(this.text());
+      case 'System.Xml.Linq.XElement':
+      case 'System.Xml.Linq.XNode': {
+        const root = parseXml(this.text()).Root!;
+        root.Remove();
+        return root;
+      }
       default:
-        throw ex.notSupported(`Body.As<${name}>() is not supported by Gatehouse (supported: string, byte[], JObject, JArray, JToken)`);
+        throw ex.notSupported(`Body.As<${name}>() is not supported by Gatehouse (supported: string, byte[], JObject, JArray, JToken, XDocument, XElement, XNode)`);
     }
   }
   As(preserve?: unknown): unknown {

@@ -18,12 +18,13 @@ import { JArray, JContainer, JObject, JProperty, JToken, JValue, convertToken, f
 import { X509Certificate2, newX509Certificate2 } from './x509.js';
 import { LINQ } from './linq.js';
 import { Jwt, BasicAuthCredentials, MessageBody, UrlObject, ResponseObject } from './apim.js';
+import { XAttribute, XCData, XComment, XContainer, XDeclaration, XDocument, XElement, XName, XNamespace, XNode, XText, parseXml, toXName } from './xml.js';
 
 export const REGISTRY = new TypeRegistry();
 
 /** Allowed by API Management, not implemented by Gatehouse (yet). */
 export const NOT_IMPLEMENTED = new Set([
-  'XDocument', 'XElement', 'XAttribute', 'XNode', 'XName', 'XNamespace', 'XCData', 'XComment', 'XText', 'XContainer', 'XObject', 'XDeclaration', 'XProcessingInstruction', 'XDocumentType',
+  'XProcessingInstruction', 'XDocumentType', 'XNodeDocumentOrderComparer', 'XNodeEqualityComparer',
   'StringReader', 'StringWriter', 'TimeZoneInfo', 'TimeZone', 'RSA', 'AsymmetricAlgorithm', 'Oid', 'PublicKey', 'RSACertificateExtensions', 'JConstructor', 'JRaw', 'IPAddress', 'XmlNodeType',
   'SymmetricAlgorithm',
 ]);
@@ -61,6 +62,7 @@ function numericCast(full: string) {
       const r = convertToken(v, full);
       return INT_TYPES[full] && typeof r === 'number' ? explicitInt(r, full) : r;
     }
+    if (v instanceof XElement || v instanceof XAttribute) return v.$explicit(full);
     if (INT_TYPES[full]) return explicitInt(v, full);
     if (typeof v === 'number') return full === 'System.Single' ? Math.fround(v) : v;
     if (typeof v === 'string' && v.length === 1) return v.charCodeAt(0);
@@ -95,6 +97,7 @@ def(
     cast: (v) => {
       if (typeof v === 'string') return v;
       if (v instanceof JToken) return convertToken(v, 'System.String');
+      if (v instanceof XElement || v instanceof XAttribute) return v.$explicit('System.String');
       throw ex.invalidCast(v, 'System.String');
     },
     staticProps: { Empty: () => '' },
@@ -155,6 +158,7 @@ def(
     cast: (v) => {
       if (typeof v === 'boolean') return v;
       if (v instanceof JToken) return convertToken(v, 'System.Boolean');
+      if (v instanceof XElement || v instanceof XAttribute) return v.$explicit('System.Boolean');
       throw ex.invalidCast(v, 'System.Boolean');
     },
     staticProps: { TrueString: () => 'True', FalseString: () => 'False' },
@@ -471,6 +475,57 @@ def({
   returns: { SerializeObject: 'string' },
 });
 void tokenTypeEnum;
+
+// ───── System.Xml.Linq ─────
+const XML_NS = 'System.Xml.Linq.';
+def({
+  fullName: XML_NS + 'XDocument',
+  construct: (_rt, a) => {
+    const d = new XDocument();
+    for (const x of a) {
+      if (x instanceof XDeclaration) d.Declaration = x;
+      else d.Add(x);
+    }
+    return d;
+  },
+  staticMethods: { Parse: (rt, a) => parseXml(a[0], rt) },
+  isInstance: (v) => v instanceof XDocument,
+});
+def({
+  fullName: XML_NS + 'XElement',
+  construct: (_rt, a) => new XElement(a[0], a.slice(1)),
+  staticMethods: {
+    Parse: (rt, a) => {
+      const root = parseXml(a[0], rt).Root!;
+      root.Remove();
+      return root;
+    },
+  },
+  isInstance: (v) => v instanceof XElement,
+});
+def({ fullName: XML_NS + 'XAttribute', construct: (_rt, a) => new XAttribute(a[0], a[1]), isInstance: (v) => v instanceof XAttribute });
+def({ fullName: XML_NS + 'XText', construct: (_rt, a) => new XText(csToString(a[0])), isInstance: (v) => v instanceof XText });
+def({ fullName: XML_NS + 'XCData', construct: (_rt, a) => new XCData(csToString(a[0])), isInstance: (v) => v instanceof XCData });
+def({ fullName: XML_NS + 'XComment', construct: (_rt, a) => new XComment(csToString(a[0])), isInstance: (v) => v instanceof XComment });
+def({ fullName: XML_NS + 'XDeclaration', construct: (_rt, a) => new XDeclaration((a[0] as string) ?? null, (a[1] as string) ?? null, (a[2] as string) ?? null), isInstance: (v) => v instanceof XDeclaration });
+def({ fullName: XML_NS + 'XNode', isInstance: (v) => v instanceof XNode });
+def({ fullName: XML_NS + 'XContainer', isInstance: (v) => v instanceof XContainer });
+def({ fullName: XML_NS + 'XObject', isInstance: (v) => v instanceof XNode || v instanceof XAttribute });
+def({
+  fullName: XML_NS + 'XName',
+  staticMethods: { Get: (_rt, a) => (a.length > 1 ? new XName(csToString(a[0]), csToString(a[1])) : toXName(a[0])) },
+  isInstance: (v) => v instanceof XName,
+  cast: (v) => toXName(v),
+});
+def({
+  fullName: XML_NS + 'XNamespace',
+  staticMethods: { Get: (_rt, a) => new XNamespace(csToString(a[0])) },
+  staticProps: { None: () => new XNamespace(''), Xml: () => new XNamespace('http://www.w3.org/XML/1998/namespace'), Xmlns: () => new XNamespace('http://www.w3.org/2000/xmlns/') },
+  isInstance: (v) => v instanceof XNamespace,
+  cast: (v) => (v instanceof XNamespace ? v : new XNamespace(csToString(v))),
+});
+makeEnum('System.Xml.Linq.LoadOptions', { None: 0, PreserveWhitespace: 1, SetBaseUri: 2, SetLineInfo: 4 }, true);
+makeEnum('System.Xml.Linq.SaveOptions', { None: 0, DisableFormatting: 1, OmitDuplicateNamespaces: 2 }, true);
 
 // ───── security ─────
 def({ fullName: 'System.Security.Cryptography.X509Certificates.X509Certificate2', construct: (rt, a) => newX509Certificate2(rt, a), isInstance: (v) => v instanceof X509Certificate2 });

@@ -183,6 +183,22 @@ test('Newtonsoft.Json: JObject, JArray, JProperty, casts, SelectToken, ToString 
   fails('@(context.Request.Body.As<JObject>())', 'Newtonsoft.Json.JsonReaderException', { body: 'not json' });
 });
 
+test('System.Xml.Linq: parse, navigate, construct, namespaces, .NET ToString', () => {
+  const soap = '<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><GetResult xmlns="urn:svc"><Id>42</Id><Name a="1">N &amp; M</Name></GetResult></soap:Body></soap:Envelope>';
+  const host = { body: soap };
+  assert.equal(ev('@(context.Request.Body.As<XDocument>().Descendants().First(e => e.Name.LocalName == "Name").Value)', host), 'N & M');
+  assert.equal(ev('@{ XNamespace ns = "urn:svc"; return (int)context.Request.Body.As<XDocument>().Descendants(ns + "Id").Single() + 1; }', host), 43);
+  assert.equal(ev('@(context.Request.Body.As<XDocument>().Root.Name.LocalName + "|" + context.Request.Body.As<XDocument>().Root.Name.NamespaceName)', host), 'Envelope|http://schemas.xmlsoap.org/soap/envelope/');
+  assert.equal(ev('@((string)context.Request.Body.As<XElement>().Descendants("{urn:svc}Name").First().Attribute("a"))', host), '1');
+  assert.equal(ev('@(context.Request.Body.As<XDocument>().Declaration.ToString())', host), '<?xml version="1.0" encoding="utf-8"?>');
+  assert.equal(ev('@(new XElement("r", new XAttribute("id", 1), new XElement("c", "x<y"), new XElement("e")).ToString())'), '<r id="1">\r\n  <c>x&lt;y</c>\r\n  <e />\r\n</r>');
+  assert.equal(ev('@(new XElement("r", new XElement("c", 1)).ToString(SaveOptions.DisableFormatting))'), '<r><c>1</c></r>');
+  assert.equal(ev('@{ var e = XElement.Parse("<a><b>1</b></a>"); e.SetElementValue("b", 2); e.SetAttributeValue("k", "v"); e.Add(new XElement("c")); return e.ToString(SaveOptions.DisableFormatting); }'), '<a k="v"><b>2</b><c /></a>');
+  assert.equal(ev('@(XDocument.Parse("<a>  <b/>  </a>").Root.Nodes().Count())'), 1);
+  fails('@(XDocument.Parse("<a><b></a>"))', 'System.Xml.XmlException');
+  fails('@(XDocument.Parse(""))', 'System.Xml.XmlException');
+});
+
 test('hashes and HMACs agree with node:crypto; AES Encrypt/Decrypt round-trip', () => {
   assert.equal(ev('@(Convert.ToBase64String(new HMACSHA256(Encoding.UTF8.GetBytes("k")).ComputeHash(Encoding.UTF8.GetBytes("m"))))'), createHmac('sha256', 'k').update('m').digest('base64'));
   assert.equal(ev('@(Convert.ToBase64String(new HMACSHA1(Encoding.UTF8.GetBytes("k")).ComputeHash(Encoding.UTF8.GetBytes("m"))))'), createHmac('sha1', 'k').update('m').digest('base64'));
