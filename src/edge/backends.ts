@@ -47,6 +47,8 @@ export class BackendTarget {
   readonly agent: http.Agent;
   readonly secure: boolean;
   private readonly trustedCa: string[] | undefined;
+  /** Built once: passing `ca` per request would rebuild a context (150+ roots) per connection. */
+  private readonly secureContext: tls.SecureContext | undefined;
   private readonly probe: EffectiveProbe;
   private rr = 0;
   private timers: NodeJS.Timeout[] = [];
@@ -64,9 +66,8 @@ export class BackendTarget {
       return { address, port: settings.port, endpoint: addressBook.lookup(address, settings.port) ?? { host: address, port: settings.port }, healthy: false, consecutiveFailures: 0 };
     });
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
-    this.agent = this.secure
-      ? new https.Agent({ ...agentOptions, ...(trustedCa ? { ca: trustedCa } : {}), rejectUnauthorized: settings.validateCertChainAndExpiry })
-      : new http.Agent(agentOptions);
+    this.secureContext = this.secure && trustedCa ? tls.createSecureContext({ ca: trustedCa }) : undefined;
+    this.agent = this.secure ? new https.Agent({ ...agentOptions, rejectUnauthorized: settings.validateCertChainAndExpiry }) : new http.Agent(agentOptions);
     const defaultHost = (m: BackendMember) => settings.hostName ?? (settings.pickHostNameFromBackendAddress ? m.address : '127.0.0.1');
     this.probe = probe
       ? {
@@ -121,6 +122,7 @@ export class BackendTarget {
   requestOptions(m: BackendMember, host: string, method: string, path: string, headers: string[]): https.RequestOptions {
     const o: https.RequestOptions = { host: m.endpoint.host, port: m.endpoint.port, method, path, headers, agent: this.agent, setHost: false };
     if (this.secure) {
+      if (this.secureContext) (o as tls.ConnectionOptions).secureContext = this.secureContext;
       const name = (this.settings.sniName ?? host).replace(/:\d+$/, '');
       if (name && !isIP(name)) o.servername = name;
       if (!this.settings.validateSNI) o.checkServerIdentity = () => undefined;
@@ -180,7 +182,7 @@ export class BackendTarget {
       };
       if (secure) {
         if (!isIP(host)) opts.servername = host;
-        if (this.trustedCa) opts.ca = this.trustedCa;
+        if (this.secureContext) (opts as tls.ConnectionOptions).secureContext = this.secureContext;
         opts.rejectUnauthorized = this.settings.validateCertChainAndExpiry;
         opts.checkServerIdentity = this.settings.validateSNI && !isIP(host) ? (_h, cert) => tls.checkServerIdentity(host, cert) : () => undefined;
       }

@@ -126,7 +126,7 @@ export async function startBackend(pki: TestPki, options: { delayMs?: number; st
     });
   };
   const server = options.plain ? http.createServer(handler) : https.createServer({ key: pki.backend.keyPem, cert: pki.backend.certPem + pki.platformCa.certPem }, handler);
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = 5000;
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as AddressInfo).port;
   return {
