@@ -5,16 +5,20 @@ import { checkHeader } from './check-header.js';
 import { cors } from './cors.js';
 import { includeFragment } from './include-fragment.js';
 import { ipFilter } from './ip-filter.js';
+import { quota, quotaByKey } from './quota.js';
 import { rateLimit, rateLimitByKey } from './rate-limit.js';
 import { sendRequest } from './send-request.js';
 import { trace } from './trace.js';
 import { choose } from './choose.js';
+import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
 import { mockResponse } from './mock-response.js';
 import { returnResponse } from './return-response.js';
 import { rewriteUri } from './rewrite-uri.js';
 import { setBackendService } from './set-backend-service.js';
 import { setBody } from './set-body.js';
+import { setMethod } from './set-method.js';
+import { setQueryParameter } from './set-query-parameter.js';
 import { setHeader } from './set-header.js';
 import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
@@ -27,16 +31,21 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   cors,
   includeFragment,
   ipFilter,
+  quota,
+  quotaByKey,
   rateLimit,
   rateLimitByKey,
   sendRequest,
   trace,
+  findAndReplace,
   forwardRequest,
   mockResponse,
   returnResponse,
   rewriteUri,
   setBackendService,
   setBody,
+  setMethod,
+  setQueryParameter,
   setHeader,
   setStatus,
   setVariable,
