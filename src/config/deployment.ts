@@ -25,6 +25,10 @@ export interface EvaluatedResource extends ArmResource {
   readonly existing: boolean;
   /** Values Azure assigns at deployment, as reference() returns them here (gatewayUrl, privateIPAddresses …). */
   readonly runtime?: Record<string, unknown>;
+  /** Property paths whose value is the text of a file read with loadTextContent(): 'properties.value' → '/…/op.cshtml'. */
+  readonly loadedFiles?: Record<string, string>;
+  /** For policy resources whose properties.value was loaded from a file: that file (policy diagnostics point into it). */
+  readonly policyFile?: string;
 }
 
 export interface DeploymentResult {
@@ -160,6 +164,14 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
       const out: Record<string, unknown> = { ...clone(body), type: r.type, name: r.fullName(), id: r.id() };
       if (r.apiVersion) out.apiVersion = r.apiVersion;
       out.origin = r.origin;
+      if (ctx.loadedTexts.size) {
+        const loaded: Record<string, string> = {};
+        collectLoaded(body, '', ctx.loadedTexts, loaded, 0);
+        if (Object.keys(loaded).length) {
+          out.loadedFiles = loaded;
+          if (loaded['properties.value']) out.policyFile = loaded['properties.value'];
+        }
+      }
       out.symbolicName = r.symbolicName;
       out.existing = r.existing;
       if (!r.existing) {
@@ -176,6 +188,15 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
   }
   const network = ctx.network.build();
   return { resources, outputs, diagnostics: sortDiagnostics(ctx.diagnostics.items, [...ctx.files]), files: [...ctx.files], network };
+}
+
+function collectLoaded(v: unknown, path: string, texts: Map<string, string>, out: Record<string, string>, depth: number): void {
+  if (depth > 40) return;
+  if (typeof v === 'string') {
+    const f = texts.get(v);
+    if (f) out[path] = f;
+  } else if (Array.isArray(v)) v.forEach((x, i) => collectLoaded(x, `${path}[${i}]`, texts, out, depth + 1));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) collectLoaded(x, path ? `${path}.${k}` : k, texts, out, depth + 1);
 }
 
 /** In file order (the order files were read: main first), then by line and column. */

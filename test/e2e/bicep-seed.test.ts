@@ -49,6 +49,9 @@ test('the seed deployment evaluates: resources, ids, names, properties, runtime 
   const crlf = one(r.resources, 'Microsoft.ApiManagement/service/apis/operations/policies', 'apim-validate-client-cert/client-cert-api/validate-using-policy/policy');
   assert.match((crlf.properties as any).value, /<policies>\r\n/, 'line endings of loaded files are kept');
   assert.equal(policy.symbolicName, 'validateFromAppGateway::policies');
+  assert.equal(policy.policyFile, join(dir, 'api-management/validate-from-agw.operation.cshtml'), 'the policy knows the file it was loaded from');
+  assert.deepEqual(Object.keys(policy.loadedFiles ?? {}), ['properties.value']);
+
 
   // the application gateway exactly as in the seed
   const agw = one(r.resources, 'Microsoft.Network/applicationGateways', 'agw-validate-client-certificate');
@@ -67,6 +70,7 @@ test('the seed deployment evaluates: resources, ids, names, properties, runtime 
   assert.equal(ap.requestRoutingRules[1].properties.rewriteRuleSet.id, `${agwId}/rewriteRuleSets/mtls-rewrite-rules`);
   assert.equal(ap.rewriteRuleSets[1].properties.rewriteRules[0].actionSet.requestHeaderConfigurations[0].headerValue, '');
   assert.deepEqual(ap.frontendPorts.map((p: any) => p.properties.port), [443, 53029]);
+  assert.equal(agw.loadedFiles?.['properties.trustedClientCertificates[0].properties.data'], join(certs, 'dev-intermediate-ca-with-root-ca.cer'));
 
   // existing references are listed as such, declared children of a vnet too
   assert.ok(r.resources.some((x) => x.existing && x.type === 'Microsoft.Network/virtualNetworks/subnets' && x.name === 'vnet-validate-client-certificate/snet-api-management'));

@@ -110,6 +110,8 @@ export class DeploymentContext {
     throw new EvalError('no module loader', 'GH_INTERNAL');
   };
   private readonly textCache = new Map<string, string>();
+  /** Text that loadTextContent() returned → the file it came from (for policyFile / loadedFiles). */
+  readonly loadedTexts = new Map<string, string>();
 
   constructor(
     readonly options: { unknownParamsAllowed?: boolean; now?: Date } = {},

@@ -956,7 +956,11 @@ export class BicepFile implements DeploymentUnit {
       }
       const bytes = this.ctx.readBytes(path);
       if (fn === 'loadfileasbase64') return bytes.toString('base64');
-      if (fn === 'loadtextcontent') return decode(bytes, args[1]);
+      if (fn === 'loadtextcontent') {
+        const text = decode(bytes, args[1]);
+        if (text.length > 0) this.ctx.loadedTexts.set(text, path);
+        return text;
+      }
       const text = decode(bytes, args[2]);
       let value: unknown;
       if (fn === 'loadjsoncontent') value = JSON.parse(stripJsonComments(text));
