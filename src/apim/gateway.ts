@@ -3,7 +3,6 @@
  * compiled and composed per operation and product, operation templates compiled — all at load.
  * `handle` takes a parsed request and returns the response to write; it never throws.
  */
-import { createHash } from 'node:crypto';
 import type { Clock } from '../core/clock.js';
 import { readSource } from '../core/datasource.js';
 import type { Diagnostic } from '../core/diagnostics.js';
@@ -419,9 +418,4 @@ function notFound(): PolicyFailure {
     bodyMessage: 'Resource not found',
     logReason: 'operation_not_found',
   });
-}
-
-/** SHA-256 of DER as uppercase hex (the certificate cache key). */
-export function derHash(der: Uint8Array): string {
-  return createHash('sha256').update(der).digest('hex').toUpperCase();
 }

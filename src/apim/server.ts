@@ -273,8 +273,9 @@ function writeAnswer(res: ServerResponse, method: string, r: { statusCode: numbe
     else raw.push(name, values.join(','));
   }
   for (const [n, v] of extra) raw.push(n, v);
-  const body = r.body.bytes;
-  raw.push('Content-Length', String(body ? body.length : 0));
+  const noBody = r.statusCode === 204 || r.statusCode === 304 || r.statusCode < 200;
+  const body = noBody ? undefined : r.body.bytes;
+  if (!noBody) raw.push('Content-Length', String(body ? body.length : 0));
   res.writeHead(r.statusCode, r.statusReason || undefined, raw);
   res.end(method === 'HEAD' ? undefined : body);
 }
