@@ -287,6 +287,8 @@ policy('Forward Azure Event Grid Event.xml', () => {
   assert.equal(run(f, 'SubscriptionValidationEvent', { variables: { Event: event } }), true);
   assert.equal(run(f, 'validationResponse', { variables: { Event: event } }), '{\r\n  "validationResponse": "ABC"\r\n}');
   assert.equal(run(f, '["id"]', { variables: { Event: event } }), 'e1');
+  // Newtonsoft parses ISO date strings into Date tokens; ToString() prints them in the gateway's culture
+  assert.equal(run(f, '["eventTime"]', { variables: { Event: event } }), '6/1/2025 12:00:00 PM');
   assert.equal(run(f, '["data"].ToString()', { variables: { Event: event } }), '{\r\n  "validationCode": "ABC"\r\n}');
   assert.throws(() => run(f, 'Count != 1', { variables: { Request: 'not an array' } }), (e: unknown) => e instanceof ExpressionError && e.exceptionType === 'System.InvalidCastException');
 });

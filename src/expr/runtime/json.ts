@@ -7,6 +7,26 @@ import { DotNetException } from '../errors.js';
 import { CsObject, csEquals, csToString, EnumValue, ex, formatDouble, iterate, type Runtime } from './core.js';
 import { AnonymousObject, CsList, DictionaryBase, KeyValuePair } from './collections.js';
 import { OutRef, typeDisplay, type RType } from './types.js';
+import { DateTime, DateTimeOffset } from './datetime.js';
+
+/** Newtonsoft's DateParseHandling.DateTime: an ISO 8601 date-time string becomes a Date token. */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?(Z|[+-]\d{2}:\d{2})?$/;
+
+function dateToken(s: string): JValue | undefined {
+  const m = ISO_DATE.exec(s);
+  if (!m) return undefined;
+  let ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) + (m[7] ? Number('0.' + m[7]) * 1000 : 0);
+  if (Number.isNaN(ms) || Number(m[2]) > 12 || Number(m[3]) > 31 || Number(m[4]) > 23) return undefined;
+  const z = m[8];
+  if (z && z !== 'Z') ms -= (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 60 + Number(z.slice(4))) * 60000;
+  try {
+    return new JValue(new DateTime(ms, z === 'Z' ? 'Utc' : z ? 'Local' : 'Unspecified'), 'Date');
+  } catch {
+    return undefined;
+  }
+}
+
+const ISO_FORMAT = "yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK";
 
 export type JTokenKind = 'Object' | 'Array' | 'Property' | 'Integer' | 'Float' | 'String' | 'Boolean' | 'Null' | 'Date' | 'Guid' | 'Uri' | 'TimeSpan' | 'Bytes' | 'Undefined' | 'Raw';
 const TOKEN_TYPE_VALUES: Record<string, number> = { None: 0, Object: 1, Array: 2, Constructor: 3, Property: 4, Comment: 5, Integer: 6, Float: 7, String: 8, Boolean: 9, Null: 10, Undefined: 11, Date: 12, Raw: 13, Bytes: 14, Guid: 15, Uri: 16, TimeSpan: 17 };
@@ -174,6 +194,9 @@ export class JValue extends JToken {
       }
       case 'Raw':
         return String(this.value);
+      case 'Date':
+        if (this.value instanceof DateTime || this.value instanceof DateTimeOffset) return JSON.stringify(this.value.ToString(ISO_FORMAT));
+        return JSON.stringify(csToString(this.value));
       default:
         return JSON.stringify(csToString(this.value));
     }
@@ -512,9 +535,7 @@ export function fromPlain(v: unknown, depth = 0): JToken {
   if (v instanceof CsObject) {
     const iso = (v as unknown as { $json?: () => string }).$json;
     if (iso) return new JValue(iso.call(v), 'String');
-    if (v.$type === 'System.DateTime' || v.$type === 'System.DateTimeOffset') {
-      return new JValue((v as unknown as { ToString: (f: string) => string }).ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss.FFFFFFFK"), 'Date');
-    }
+    if (v instanceof DateTime || v instanceof DateTimeOffset) return new JValue(v, 'Date');
     if (v instanceof EnumValue) return new JValue(v.value, 'Integer');
     return new JValue(v.ToString(), 'String');
   }
@@ -542,6 +563,12 @@ export function convertToken(t: JToken | null, target: string): unknown {
   if (v === null) {
     if (target === 'System.String') return null;
     throw ex.arg(`Can not convert Null to ${target.replace('System.', '')}.`);
+  }
+  if (v instanceof DateTime || v instanceof DateTimeOffset) {
+    // Newtonsoft converts with the invariant culture
+    if (target === 'System.String') return v.ToString('MM/dd/yyyy HH:mm:ss');
+    if (target === 'System.DateTime') return v instanceof DateTime ? v : v.UtcDateTime;
+    if (target === 'System.DateTimeOffset') return v instanceof DateTimeOffset ? v : new DateTimeOffset(v.ms, 0);
   }
   switch (target) {
     case 'System.String':
@@ -617,7 +644,10 @@ class JsonParser {
     const c = this.s[this.i];
     if (c === '{') return this.object(depth);
     if (c === '[') return this.array(depth);
-    if (c === '"' || c === "'") return new JValue(this.string(), 'String');
+    if (c === '"' || c === "'") {
+      const str = this.string();
+      return (str.length >= 19 && str.length <= 33 && dateToken(str)) || new JValue(str, 'String');
+    }
     if (c === undefined) this.fail('Unexpected end when reading JSON.');
     const m = /^(-?(?:\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(this.s.slice(this.i, this.i + 400));
     if (m && /[-\d]/.test(c)) {

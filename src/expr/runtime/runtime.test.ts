@@ -177,6 +177,11 @@ test('Newtonsoft.Json: JObject, JArray, JProperty, casts, SelectToken, ToString 
   assert.equal(ev('@(JArray.Parse("[1,2,3]").Select(t => (int)t).Sum())'), 6);
   assert.equal(ev('@(JToken.Parse("\\"s\\"").Type.ToString() + JToken.Parse("1.0").ToString(Newtonsoft.Json.Formatting.None))'), 'String1.0');
   assert.equal(ev("@(JObject.Parse(\"{'single': 'quotes', unquoted: 1 /* comment */}\")[\"unquoted\"].ToString())"), '1');
+  // DateParseHandling.DateTime, as Newtonsoft's default
+  assert.equal(ev('@(JObject.Parse("{\\"d\\":\\"2025-06-01T12:00:00Z\\"}")["d"].ToString())'), '6/1/2025 12:00:00 PM');
+  assert.equal(ev('@((string)JObject.Parse("{\\"d\\":\\"2025-06-01T12:00:00Z\\"}")["d"])'), '06/01/2025 12:00:00');
+  assert.equal(ev('@(JObject.Parse("{\\"d\\":\\"2025-06-01T12:00:00Z\\"}").ToString(Newtonsoft.Json.Formatting.None))'), '{"d":"2025-06-01T12:00:00Z"}');
+  assert.equal(ev('@(((DateTime)JObject.Parse("{\\"d\\":\\"2025-06-01T12:00:00Z\\"}")["d"]).Hour)'), 12);
   fails('@(JObject.Parse("[1]"))', 'Newtonsoft.Json.JsonReaderException');
   fails('@((int)JObject.Parse("{\\"a\\":\\"x\\"}")["a"])', 'System.FormatException');
   fails('@((JObject)JArray.Parse("[]"))', 'System.InvalidCastException');
