@@ -23,7 +23,7 @@ export interface EvaluatedResource extends ArmResource {
   readonly symbolicName: string;
   /** An `existing` reference: not created by this deployment, only read. */
   readonly existing: boolean;
-  /** Values Azure assigns at deployment, as reference() returns them here (gatewayUrl, privateIPAddresses …). */
+  /** Values Azure assigns at deployment, as reference() returns them here (gatewayUrl, privateIPAddresses …); they are in `properties` too. */
   readonly runtime?: Record<string, unknown>;
   /** Property paths whose value is the text of a file read with loadTextContent(): 'properties.value' → '/…/op.cshtml'. */
   readonly loadedFiles?: Record<string, string>;
@@ -177,8 +177,12 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
       if (!r.existing) {
         const ref = ctx.reference(r, false);
         if (isObject(ref)) {
+          // as a GET after the deployment shows it: the declared properties plus what Azure assigns
           const runtime = runtimeOnly(ref, isObject(body.properties) ? body.properties : {});
-          if (Object.keys(runtime).length) out.runtime = runtime;
+          if (Object.keys(runtime).length) {
+            out.runtime = runtime;
+            out.properties = { ...(isObject(out.properties) ? out.properties : {}), ...clone(runtime) };
+          }
         }
       }
       resources.push(out as unknown as EvaluatedResource);

@@ -344,7 +344,8 @@ function ruleOf(name: string, p: unknown): SecurityRule {
 }
 
 /** A stable GUID-shaped value derived from an id (resourceGuid is runtime-only in Azure). */
-function guidLike(id: string): string {
+function guidLike(idAnyCase: string): string {
+  const id = idAnyCase.toLowerCase(); // ids are case-insensitive: the same resource, the same guid
   let h = 0x811c9dc5;
   const parts: string[] = [];
   for (let k = 0; k < 4; k++) {

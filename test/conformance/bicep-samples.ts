@@ -105,14 +105,20 @@ function normalize(v: unknown, depth = 0): unknown {
   return v;
 }
 
-const SKIP_KEYS = new Set(['origin', 'symbolicName', 'existing', 'runtime', 'dependsOn', 'metadata', 'comments']);
+const SKIP_KEYS = new Set(['origin', 'symbolicName', 'existing', 'runtime', 'dependsOn', 'metadata', 'comments', 'loadedFiles', 'policyFile']);
 
-function resourcesOf(r: DeploymentResult): Record<string, unknown>[] {
+function resourcesOf(r: DeploymentResult, declaredOnly = false): Record<string, unknown>[] {
   return r.resources
     .filter((x) => !x.existing)
     .map((x) => {
       const o: Record<string, unknown> = {};
       for (const [k, v] of Object.entries(x)) if (!SKIP_KEYS.has(k)) o[k] = k === 'type' && typeof v === 'string' ? v.toLowerCase() : v;
+      // the snapshot shows declared properties only: take out what the network model assigned
+      if (declaredOnly && x.runtime && isObject(o.properties)) {
+        const p = { ...o.properties };
+        for (const k of Object.keys(x.runtime)) delete p[k];
+        o.properties = p;
+      }
       return normalize(o) as Record<string, unknown>;
     })
     .sort((a, b) => (String(a.id).toLowerCase() < String(b.id).toLowerCase() ? -1 : 1));
@@ -215,7 +221,7 @@ function snapshot(dir: string, root: string): { ok: boolean; reason?: string } {
   const exp = (Array.isArray(expected.predictedResources) ? expected.predictedResources : [])
     .map((x: unknown) => normalize(isObject(x) && typeof x.type === 'string' ? { ...x, type: x.type.toLowerCase() } : x))
     .sort((a: any, b: any) => (String(a.id).toLowerCase() < String(b.id).toLowerCase() ? -1 : 1));
-  const act = resourcesOf(r).map((x) => {
+  const act = resourcesOf(r, true).map((x) => {
     const o = { ...x };
     if (isObject(exp[0]) && !('properties' in o)) o.properties = {};
     return o;
