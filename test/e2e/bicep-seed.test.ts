@@ -85,6 +85,9 @@ test('the seed deployment evaluates: resources, ids, names, properties, runtime 
     r.network.publicAddresses.map((p) => p.address).sort(),
     ['127.0.0.1', '127.0.0.2'],
   );
+  const pipAgw = one(r.resources, 'Microsoft.Network/publicIPAddresses', 'pip-agw-validate-client-certificate');
+  assert.equal((pipAgw.properties as any).ipAddress, r.outputs.agwPublicIp, 'a GET-like view: the assigned address is in properties');
+  assert.equal((apim.properties as any).privateIPAddresses[0], '10.0.1.4');
   const pipApim = r.network.publicAddresses.find((p) => p.resourceId.endsWith('pip-apim-validate-client-certificate'))!;
   assert.equal(pipApim.fqdn, 'apim-validate-client-cert.westeurope.cloudapp.azure.com');
   assert.deepEqual(r.network.subnets.map((s) => [s.id.split('/').pop(), s.prefix, s.nsgId?.split('/').pop()]), [
