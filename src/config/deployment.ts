@@ -25,8 +25,6 @@ export interface EvaluatedResource extends ArmResource {
   readonly existing: boolean;
   /** Values Azure assigns at deployment, as reference() returns them here (gatewayUrl, privateIPAddresses …); they are in `properties` too. */
   readonly runtime?: Record<string, unknown>;
-  /** Property paths whose value is the text of a file read with loadTextContent(): 'properties.value' → '/…/op.cshtml'. */
-  readonly loadedFiles?: Record<string, string>;
   /** For policy resources whose properties.value was loaded from a file: that file (policy diagnostics point into it). */
   readonly policyFile?: string;
 }
@@ -167,10 +165,7 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
       if (ctx.loadedTexts.size) {
         const loaded: Record<string, string> = {};
         collectLoaded(body, '', ctx.loadedTexts, loaded, 0);
-        if (Object.keys(loaded).length) {
-          out.loadedFiles = loaded;
-          if (loaded['properties.value']) out.policyFile = loaded['properties.value'];
-        }
+        if (loaded['properties.value'] && /\/(policies|policyFragments)$/i.test(r.type)) out.policyFile = loaded['properties.value'];
       }
       out.symbolicName = r.symbolicName;
       out.existing = r.existing;

@@ -110,7 +110,7 @@ export class DeploymentContext {
     throw new EvalError('no module loader', 'GH_INTERNAL');
   };
   private readonly textCache = new Map<string, string>();
-  /** Text that loadTextContent() returned → the file it came from (for policyFile / loadedFiles). */
+  /** Text that loadTextContent() returned → the file it came from (for policyFile). */
   readonly loadedTexts = new Map<string, string>();
 
   constructor(
