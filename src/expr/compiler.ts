@@ -134,6 +134,12 @@ Object.setPrototypeOf(CONTEXT_MODEL, null);
 Object.setPrototypeOf(MEMBER_ST, null);
 Object.setPrototypeOf(METHOD_ST, null);
 
+/** API Management allows only some members of some types (DateTime, Regex, IPAddress, Enum …). */
+function checkAllowedMember(info: TypeInfo | undefined, name: string, at: number): void {
+  if (!info?.allowed || info.allowed.has(name)) return;
+  throw new CompileError('GH_EXPR_TYPE_NOT_ALLOWED', `usage of member '${name}' of type '${info.fullName}' is not allowed in policy expressions (API Management allows only ${[...info.allowed].sort().join(', ')})`, at);
+}
+
 function contextMember(tst: ST, name: string, at: number, invoked: boolean): ST {
   if (!tst || !tst.startsWith('ctx:')) return undefined;
   const m = CONTEXT_MODEL[tst];
@@ -400,6 +406,7 @@ class Compiler {
     }
     if (target.k === 'type') {
       const info = target.type.info!;
+      checkAllowedMember(info, e.name, e.nameStart);
       if (hasStaticProp(info, e.name)) {
         const at = e.start;
         const name = e.name;
@@ -420,6 +427,7 @@ class Compiler {
     const at = e.nameStart;
     const cond = e.conditional;
     const tst = target.st;
+    if (tst && tst.includes('.')) checkAllowedMember(REGISTRY.get(tst), name, at);
     const st = contextMember(tst, name, at, false) ?? MEMBER_ST[name];
     return this.v((f) => {
       const t = obj(f);
@@ -477,6 +485,7 @@ class Compiler {
       }
       if (target.k === 'type') {
         const info = target.type.info!;
+        checkAllowedMember(info, name, nameAt);
         if (!hasStatic(info, name)) {
           if (hasStaticProp(info, name)) {
             // a static property holding a delegate is not a thing in the allowed types
@@ -503,6 +512,7 @@ class Compiler {
       const obj = target.code;
       const cond = callee.conditional;
       contextMember(target.st, name, nameAt, true);
+      if (target.st && target.st.includes('.') && !target.st.startsWith('ctx:')) checkAllowedMember(REGISTRY.get(target.st), name, nameAt);
       const st = METHOD_ST[name];
       const tst = target.st;
       const stResult = name === 'ToCharArray' ? 'array' : tst === 'string' && (name === 'Split') ? 'array' : st;

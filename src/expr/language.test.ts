@@ -192,6 +192,14 @@ test('load-time diagnostics: syntax errors, disallowed types, unknown names, all
   diag('@(TimeZoneInfo.Utc)', 'GH_EXPR_UNSUPPORTED', /TimeZoneInfo.*does not implement/);
   diag('@("unterminated)', 'GH_EXPR_SYNTAX');
   diag('@{ var a = 1; var a = 2; return a; }', 'GH_EXPR_SYNTAX', /already defined/);
+  // members API Management does not allow on restricted types (spec 3.2)
+  diag('@(DateTime.UtcNow.ToUniversalTime())', 'GH_EXPR_TYPE_NOT_ALLOWED', /member 'ToUniversalTime' of type 'System.DateTime'/);
+  diag('@{ DateTime d; return DateTime.TryParse("x", out d); }', 'GH_EXPR_TYPE_NOT_ALLOWED', /TryParse/);
+  diag('@(Regex.Escape("a"))', 'GH_EXPR_TYPE_NOT_ALLOWED', /Escape/);
+  diag('@(IPAddress.Parse("1.2.3.4").MapToIPv6())', 'GH_EXPR_TYPE_NOT_ALLOWED', /MapToIPv6/);
+  diag('@(DateTimeKind.Local)', 'GH_EXPR_TYPE_NOT_ALLOWED', /Local/);
+  assert.equal(ev('@(IPAddress.Parse("10.1.2.3").GetAddressBytes()[1] + (IPAddress.IsLoopback(IPAddress.Parse("::1")) ? 1 : 0))'), 2);
+  assert.equal(ev('@(IPAddress.Parse("2001:0db8:0:0:0:0:0:1").ToString())'), '2001:db8::1');
   // nothing of JavaScript is reachable
   fails('@("".constructor)', 'Microsoft.CSharp.RuntimeBinder.RuntimeBinderException', "'System.String' does not contain a definition for 'constructor'");
   fails('@("".constructor.constructor("return process")())', 'Microsoft.CSharp.RuntimeBinder.RuntimeBinderException');

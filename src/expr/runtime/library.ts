@@ -12,7 +12,7 @@ import { AnonymousObject, CsDictionary, CsHashSet, CsList, CsQueue, CsStack, CsT
 import { DATETIME_TYPE, DATETIMEOFFSET_TYPE, DateTime, DateTimeOffset, TIMESPAN_TYPE, TimeSpan } from './datetime.js';
 import {
   BITCONVERTER_STATICS, CONVERT_STATICS, CsEncoding, CsMatch, CsRandom, CsRegex, CsUri, ENCODING_TYPE, GUID_TYPE, Guid, HashAlgorithm, MATH_STATICS, REGEX_TYPE,
-  URI_TYPE, WEBUTILITY_STATICS, hashType, parseIntStatic, setDateTimeParse, GroupCollection, CsGroup, MatchCollection,
+  URI_TYPE, WEBUTILITY_STATICS, hashType, parseIntStatic, setDateTimeParse, GroupCollection, CsGroup, MatchCollection, IPADDRESS_TYPE, IPAddressObj,
 } from './misc.js';
 import { JArray, JContainer, JObject, JProperty, JToken, JValue, convertToken, fromPlain, parseJson, serializeObject, tokenTypeEnum } from './json.js';
 import { X509Certificate2, newX509Certificate2 } from './x509.js';
@@ -25,7 +25,7 @@ export const REGISTRY = new TypeRegistry();
 /** Allowed by API Management, not implemented by Gatehouse (yet). */
 export const NOT_IMPLEMENTED = new Set([
   'XProcessingInstruction', 'XDocumentType', 'XNodeDocumentOrderComparer', 'XNodeEqualityComparer',
-  'StringReader', 'StringWriter', 'TimeZoneInfo', 'TimeZone', 'RSA', 'AsymmetricAlgorithm', 'Oid', 'PublicKey', 'RSACertificateExtensions', 'JConstructor', 'JRaw', 'IPAddress', 'XmlNodeType',
+  'StringReader', 'StringWriter', 'TimeZoneInfo', 'TimeZone', 'RSA', 'AsymmetricAlgorithm', 'Oid', 'PublicKey', 'RSACertificateExtensions', 'JConstructor', 'JRaw', 'XmlNodeType',
   'SymmetricAlgorithm',
 ]);
 
@@ -34,7 +34,7 @@ function def(info: TypeInfo, ...aliases: string[]): TypeInfo {
   return info;
 }
 
-function makeEnum(fullName: string, values: Record<string, number>, flags = false): TypeInfo {
+function makeEnum(fullName: string, values: Record<string, number>, flags = false, allowed?: string[]): TypeInfo {
   const props: Record<string, (rt: Runtime) => unknown> = {};
   for (const [k, v] of Object.entries(values)) props[k] = () => new EnumValue(fullName, k, v);
   return def({
@@ -51,6 +51,7 @@ function makeEnum(fullName: string, values: Record<string, number>, flags = fals
     },
     defaultValue: new EnumValue(fullName, Object.keys(values)[0]!, 0),
     staticMethods: flags ? {} : {},
+    ...(allowed ? { allowed: new Set([...allowed, 'ToString', 'Equals', 'GetHashCode', 'GetType']) } : {}),
   });
 }
 
@@ -207,7 +208,7 @@ def({ fullName: 'System.Nullable', staticMethods: { GetValueOrDefault: (_rt, a) 
 makeEnum('System.StringComparison', { CurrentCulture: 0, CurrentCultureIgnoreCase: 1, InvariantCulture: 2, InvariantCultureIgnoreCase: 3, Ordinal: 4, OrdinalIgnoreCase: 5 });
 makeEnum('System.StringSplitOptions', { None: 0, RemoveEmptyEntries: 1, TrimEntries: 2 }, true);
 makeEnum('System.MidpointRounding', { ToEven: 0, AwayFromZero: 1, ToZero: 2, ToNegativeInfinity: 3, ToPositiveInfinity: 4 });
-makeEnum('System.DateTimeKind', { Unspecified: 0, Utc: 1, Local: 2 });
+makeEnum('System.DateTimeKind', { Unspecified: 0, Utc: 1, Local: 2 }, false, ['Utc']);
 makeEnum('System.DayOfWeek', { Sunday: 0, Monday: 1, Tuesday: 2, Wednesday: 3, Thursday: 4, Friday: 5, Saturday: 6 });
 makeEnum('System.Text.RegularExpressions.RegexOptions', { None: 0, IgnoreCase: 1, Multiline: 2, ExplicitCapture: 4, Compiled: 8, Singleline: 16, IgnorePatternWhitespace: 32, RightToLeft: 64, ECMAScript: 256, CultureInvariant: 512 }, true);
 makeEnum('Newtonsoft.Json.Formatting', { None: 0, Indented: 1 });
@@ -221,6 +222,7 @@ makeEnum('System.Security.Cryptography.CipherMode', { CBC: 1, ECB: 2, OFB: 3, CF
 makeEnum('System.Security.Cryptography.PaddingMode', { None: 1, PKCS7: 2, Zeros: 3, ANSIX923: 4, ISO10126: 5 });
 def({
   fullName: 'System.Enum',
+  allowed: new Set(['Parse', 'TryParse', 'ToString']),
   staticMethods: {
     Parse: (_rt, a, ta) => {
       const t = a[0] instanceof CsTypeValue ? a[0].fullName : ta?.[0]?.name;
@@ -239,12 +241,14 @@ def({ fullName: 'System.Math', staticMethods: MATH_STATICS as Record<string, Sta
 def({ fullName: 'System.Convert', staticMethods: CONVERT_STATICS as Record<string, StaticFn>, returns: { ToInt32: 'int', ToInt64: 'long', ToDouble: 'double', ToDecimal: 'decimal', ToByte: 'byte', ToString: 'string', ToBase64String: 'string', ToInt16: 'short', ToChar: 'char', ToBoolean: 'bool' } });
 def({ fullName: 'System.BitConverter', staticMethods: BITCONVERTER_STATICS as Record<string, StaticFn>, staticProps: { IsLittleEndian: () => true } });
 def({ fullName: 'System.Guid', ...GUID_TYPE, isInstance: (v) => v instanceof Guid, defaultValue: undefined } as TypeInfo);
-def({ fullName: 'System.DateTime', ...DATETIME_TYPE, isInstance: (v) => v instanceof DateTime, cast: (v) => (v instanceof JValue && v.value instanceof DateTime ? v.value : v instanceof JToken ? (DATETIME_TYPE.staticMethods.Parse(undefined as unknown as Runtime, [convertToken(v, 'System.String')])) : v instanceof DateTime ? v : (() => { throw ex.invalidCast(v, 'System.DateTime'); })()) } as TypeInfo);
+const DATETIME_ALLOWED = new Set(['Add', 'AddDays', 'AddHours', 'AddMilliseconds', 'AddMinutes', 'AddMonths', 'AddSeconds', 'AddTicks', 'AddYears', 'Date', 'Day', 'DayOfWeek', 'DayOfYear', 'DaysInMonth', 'Hour', 'IsDaylightSavingTime', 'IsLeapYear', 'MaxValue', 'Millisecond', 'Minute', 'MinValue', 'Month', 'Now', 'Parse', 'Second', 'Subtract', 'Ticks', 'TimeOfDay', 'Today', 'ToString', 'UtcNow', 'Year', 'Equals', 'GetHashCode', 'CompareTo', 'GetType']);
+def({ fullName: 'System.DateTime', ...DATETIME_TYPE, allowed: DATETIME_ALLOWED, returns: { Now: 'System.DateTime', UtcNow: 'System.DateTime', Today: 'System.DateTime', MinValue: 'System.DateTime', MaxValue: 'System.DateTime', Parse: 'System.DateTime', DaysInMonth: 'int' }, isInstance: (v) => v instanceof DateTime, cast: (v) => (v instanceof JValue && v.value instanceof DateTime ? v.value : v instanceof JToken ? (DATETIME_TYPE.staticMethods.Parse(undefined as unknown as Runtime, [convertToken(v, 'System.String')])) : v instanceof DateTime ? v : (() => { throw ex.invalidCast(v, 'System.DateTime'); })()) } as TypeInfo);
 setDateTimeParse(DATETIME_TYPE.staticMethods.Parse);
 def({ fullName: 'System.DateTimeOffset', ...DATETIMEOFFSET_TYPE, isInstance: (v) => v instanceof DateTimeOffset, cast: (v) => (v instanceof JValue && v.value instanceof DateTime ? new DateTimeOffset(v.value.ms, 0) : v instanceof JToken ? DATETIMEOFFSET_TYPE.staticMethods.Parse(undefined as unknown as Runtime, [convertToken(v, 'System.String')]) : v instanceof DateTimeOffset ? v : v instanceof DateTime ? new DateTimeOffset(v.ms, 0) : (() => { throw ex.invalidCast(v, 'System.DateTimeOffset'); })()) } as TypeInfo);
 def({ fullName: 'System.TimeSpan', ...TIMESPAN_TYPE, isInstance: (v) => v instanceof TimeSpan } as TypeInfo);
 def({ fullName: 'System.Random', construct: (_rt, a) => new CsRandom(typeof a[0] === 'number' ? a[0] : undefined), isInstance: (v) => v instanceof CsRandom });
 def({ fullName: 'System.Uri', ...URI_TYPE, isInstance: (v) => v instanceof CsUri } as TypeInfo);
+def({ fullName: 'System.Net.IPAddress', ...IPADDRESS_TYPE, returns: { Parse: 'System.Net.IPAddress' }, allowed: new Set(['AddressFamily', 'Equals', 'GetAddressBytes', 'IsLoopback', 'Parse', 'TryParse', 'ToString', 'GetHashCode', 'GetType']), isInstance: (v) => v instanceof IPAddressObj } as TypeInfo);
 def({ fullName: 'System.Net.WebUtility', staticMethods: WEBUTILITY_STATICS as Record<string, StaticFn>, returns: { UrlDecode: 'string', UrlEncode: 'string', HtmlEncode: 'string', HtmlDecode: 'string' } });
 def({ fullName: 'System.Text.Encoding', ...ENCODING_TYPE, isInstance: (v) => v instanceof CsEncoding } as TypeInfo);
 def({ fullName: 'System.Text.StringBuilder', construct: (rt, a) => new StringBuilder(rt, typeof a[0] === 'string' ? a[0] : ''), isInstance: (v) => v instanceof StringBuilder });
@@ -390,7 +394,7 @@ for (const [n, f] of Object.entries(LINQ)) enumerableStatics[n] = (rt, a, ta) =>
 def({ fullName: 'System.Linq.Enumerable', staticMethods: enumerableStatics });
 
 // ───── regex ─────
-def({ fullName: 'System.Text.RegularExpressions.Regex', ...REGEX_TYPE, isInstance: (v) => v instanceof CsRegex } as TypeInfo);
+def({ fullName: 'System.Text.RegularExpressions.Regex', ...REGEX_TYPE, allowed: new Set(['IsMatch', 'Match', 'Matches', 'Replace', 'Unescape', 'Split', 'ToString', 'Equals', 'GetHashCode', 'GetType']), isInstance: (v) => v instanceof CsRegex } as TypeInfo);
 def({ fullName: 'System.Text.RegularExpressions.Match', isInstance: (v) => v instanceof CsMatch, staticProps: { Empty: () => new CsMatch(null, undefined, '') } });
 def({ fullName: 'System.Text.RegularExpressions.Group', isInstance: (v) => v instanceof CsGroup });
 def({ fullName: 'System.Text.RegularExpressions.GroupCollection', isInstance: (v) => v instanceof GroupCollection });
@@ -530,7 +534,7 @@ makeEnum('System.Xml.Linq.SaveOptions', { None: 0, DisableFormatting: 1, OmitDup
 // ───── security ─────
 def({ fullName: 'System.Security.Cryptography.X509Certificates.X509Certificate2', construct: (rt, a) => newX509Certificate2(rt, a), isInstance: (v) => v instanceof X509Certificate2 });
 def({ fullName: 'System.Security.Cryptography.X509Certificates.X509Certificate', isInstance: (v) => v instanceof X509Certificate2 });
-def({ fullName: 'System.Security.Cryptography.X509Certificates.X500DistinguishedName', isInstance: (v) => v instanceof CsObject && v.$type.endsWith('X500DistinguishedName') });
+def({ fullName: 'System.Security.Cryptography.X509Certificates.X500DistinguishedName', allowed: new Set(['Name', 'ToString', 'Equals', 'GetHashCode', 'GetType']), isInstance: (v) => v instanceof CsObject && v.$type.endsWith('X500DistinguishedName') });
 for (const [name, alg, keyed] of [
   ['HMACSHA256', 'sha256', true], ['HMACSHA1', 'sha1', true], ['HMACSHA384', 'sha384', true], ['HMACSHA512', 'sha512', true], ['HMACMD5', 'md5', true],
   ['SHA256', 'sha256', false], ['SHA1', 'sha1', false], ['SHA384', 'sha384', false], ['SHA512', 'sha512', false], ['MD5', 'md5', false],

@@ -909,3 +909,89 @@ export function parseIntStatic(full: string) {
 
 export { iterate, NO_MEMBER, DotNetException };
 Object.setPrototypeOf(HTML_ENTITIES, null);
+
+// ───── IPAddress (API Management allows AddressFamily, Equals, GetAddressBytes, IsLoopback, Parse, TryParse, ToString) ─────
+export class IPAddressObj extends CsObject {
+  constructor(readonly bytes: Buffer) {
+    super();
+  }
+  get $type(): string {
+    return 'System.Net.IPAddress';
+  }
+  get AddressFamily(): EnumValue {
+    return this.bytes.length === 4 ? new EnumValue('System.Net.Sockets.AddressFamily', 'InterNetwork', 2) : new EnumValue('System.Net.Sockets.AddressFamily', 'InterNetworkV6', 23);
+  }
+  GetAddressBytes(): Buffer {
+    return Buffer.from(this.bytes);
+  }
+  override ToString(): string {
+    if (this.bytes.length === 4) return [...this.bytes].join('.');
+    const words: string[] = [];
+    for (let i = 0; i < 16; i += 2) words.push(this.bytes.readUInt16BE(i).toString(16));
+    // compress the longest run of zeros (RFC 5952), as .NET prints
+    const s = words.join(':');
+    let best = '';
+    for (const m of s.matchAll(/(?:^|:)0(?::0)+(?::|$)/g)) if (m[0].length > best.length) best = m[0];
+    return best ? s.replace(best, '::') : s;
+  }
+  override Equals(o: unknown): boolean {
+    return o instanceof IPAddressObj && o.bytes.equals(this.bytes);
+  }
+  $eq(o: unknown): boolean {
+    return this.Equals(o);
+  }
+}
+
+function parseIp(s: unknown): IPAddressObj {
+  if (s === null || s === undefined) throw ex.argNull('ipString');
+  const t = String(s).trim();
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(t);
+  if (v4) {
+    const b = v4.slice(1).map(Number);
+    if (b.every((x) => x <= 255)) return new IPAddressObj(Buffer.from(b));
+  }
+  const v6 = t.replace(/^\[|\](?::\d+)?$/g, '').replace(/%.*$/, '');
+  if (v6.includes(':') && /^[0-9a-fA-F:.]+$/.test(v6)) {
+    const [head, tail] = v6.split('::') as [string, string | undefined];
+    if (v6.split('::').length <= 2) {
+      const parts = (x: string | undefined) => (x ? x.split(':') : []);
+      let h = parts(head);
+      let tl = parts(tail);
+      const expand = (arr: string[]) => arr.flatMap((p) => (p.includes('.') ? (() => { const q = p.split('.').map(Number); return [((q[0]! << 8) | q[1]!).toString(16), ((q[2]! << 8) | q[3]!).toString(16)]; })() : [p]));
+      h = expand(h);
+      tl = expand(tl);
+      const missing = 8 - h.length - tl.length;
+      if ((tail === undefined && missing === 0) || (tail !== undefined && missing >= 1)) {
+        const words = [...h, ...new Array(tail === undefined ? 0 : missing).fill('0'), ...tl];
+        if (words.length === 8 && words.every((w) => /^[0-9a-fA-F]{1,4}$/.test(w))) {
+          const b = Buffer.alloc(16);
+          words.forEach((w, i) => b.writeUInt16BE(parseInt(w, 16), i * 2));
+          return new IPAddressObj(b);
+        }
+      }
+    }
+  }
+  throw ex.format('An invalid IP address was specified.');
+}
+
+export const IPADDRESS_TYPE = {
+  construct: (_rt: Runtime, a: unknown[]) => new IPAddressObj(bytesArg(a[0], 'address')),
+  staticMethods: {
+    Parse: (_rt: Runtime, a: unknown[]) => parseIp(a[0]),
+    TryParse: (_rt: Runtime, a: unknown[]) => {
+      const out = a.find((x) => x instanceof OutRef) as OutRef | undefined;
+      try {
+        out?.set(parseIp(a[0]));
+        return true;
+      } catch {
+        out?.set(null);
+        return false;
+      }
+    },
+    IsLoopback: (_rt: Runtime, a: unknown[]) => {
+      const ip = a[0] as IPAddressObj;
+      if (!(ip instanceof IPAddressObj)) throw ex.argNull('address');
+      return ip.bytes.length === 4 ? ip.bytes[0] === 127 : ip.bytes.equals(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]));
+    },
+  },
+};
