@@ -70,8 +70,8 @@ export function extractIssuerDN(cas: readonly Certificate[]): string {
 }
 
 export type ClientCertVerdict =
-  | { readonly ok: true; readonly sslClientVerify: 'SUCCESS' }
-  | { readonly ok: false; readonly reason: 'client_cert_untrusted' | 'client_cert_expired' | 'client_cert_issuer_dn_mismatch' | 'client_cert_revoked'; readonly sslClientVerify: string };
+  | { readonly ok: true; readonly sslClientVerify: 'SUCCESS'; /** The leaf's issuer on the validated path (for OCSP). */ readonly issuer?: Certificate }
+  | { readonly ok: false; readonly reason: 'client_cert_untrusted' | 'client_cert_expired' | 'client_cert_issuer_dn_mismatch' | 'client_cert_revoked' | 'client_cert_ocsp_failed'; readonly sslClientVerify: string };
 
 /** An sslProfile's client authentication, ready to run. */
 export class CompiledClientAuth {
@@ -115,6 +115,7 @@ export class CompiledClientAuth {
     if (this.config.verifyClientCertIssuerDN && !this.issuerDNs.has(leaf.issuer)) {
       return { ok: false, reason: 'client_cert_issuer_dn_mismatch', sslClientVerify: 'FAILED:unable to verify the client certificate issuer' };
     }
-    return { ok: true, sslClientVerify: 'SUCCESS' };
+    const issuer = result.chain[1] ?? (result.chain[0] && result.chain[0] !== leaf ? result.chain[0] : undefined);
+    return issuer ? { ok: true, sslClientVerify: 'SUCCESS', issuer } : { ok: true, sslClientVerify: 'SUCCESS' };
   }
 }

@@ -9,6 +9,7 @@ import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:t
 import type { Certificate } from '../pki/index.js';
 import { certificateFromDer } from '../pki/index.js';
 import type { ClientCertVerdict, CompiledClientAuth } from './clientAuth.js';
+import type { OcspResult } from './ocsp.js';
 
 export interface PeerCertInfo {
   readonly certificate: Certificate;
@@ -42,6 +43,8 @@ export class ConnectionInfo {
   private peer: PeerCertInfo | null | undefined;
   private verdicts: Map<CompiledClientAuth, ClientCertVerdict> | undefined;
   private tlsInfo: { protocol: string; cipher: string } | undefined;
+  /** OCSP answers per sslProfile for this connection's certificate (a promise while asking). */
+  revocation: Map<CompiledClientAuth, OcspResult | Promise<OcspResult>> | undefined;
 
   constructor(socket: Socket, declaredPort: number, tls?: TLSSocket, handshakeListener?: string) {
     this.socket = socket;

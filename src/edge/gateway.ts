@@ -33,6 +33,7 @@ import { compileHostMatcher, hostOf, type HostMatcher } from './hosts.js';
 import { PAGES, SERVER_HEADER, rawPageResponse, type GatewayReason, type Page } from './pages.js';
 import { CompiledRewriteSet, type RewriteContext } from './rewrite.js';
 import { parseClientHello } from './tls/clientHello.js';
+import { OcspChecker, type OcspResult } from './ocsp.js';
 
 export interface EdgeOptions {
   /** Default 127.0.0.1. */
@@ -111,6 +112,8 @@ interface CompiledGateway {
   readonly groups: readonly PortGroup[];
   readonly targets: readonly BackendTarget[];
   readonly listenersByName: ReadonlyMap<string, CompiledListener>;
+  /** Present when an sslProfile asks for verifyClientRevocation OCSP. */
+  readonly ocsp: OcspChecker | undefined;
 }
 
 const TLS_VERSIONS: Record<SslProtocolName, tls.SecureVersion> = { TLSv1_0: 'TLSv1', TLSv1_1: 'TLSv1.1', TLSv1_2: 'TLSv1.2', TLSv1_3: 'TLSv1.3' };
@@ -132,9 +135,6 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
   for (const p of model.sslProfiles) {
     if (!p.clientAuthConfiguration) continue;
     const cs = p.trustedClientCertificates.map((n) => chains.get(n)).filter((c): c is TrustedChain => c !== undefined);
-    if (p.clientAuthConfiguration.verifyClientRevocation === 'OCSP') {
-      bag.error(EDGE_CODES.GH_EDGE_UNSUPPORTED, `sslProfile '${p.name}': verifyClientRevocation OCSP is not implemented yet; set it to None`, at(`properties.sslProfiles[${model.sslProfiles.indexOf(p)}].properties.clientAuthConfiguration.verifyClientRevocation`));
-    }
     clientAuths.set(p.name, new CompiledClientAuth(p, p.clientAuthConfiguration, cs));
   }
 
@@ -261,7 +261,9 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
     listeners: ls,
     defaultTlsListener: ls.find((l) => l.model.hostNames.length === 0 && l.server) ?? ls.find((l) => l.server),
   }));
-  return { model, groups, targets: [...targets.values()], listenersByName };
+  const clock = options.clock ?? systemClock;
+  const ocsp = [...clientAuths.values()].some((a) => a.config.verifyClientRevocation === 'OCSP') ? new OcspChecker({ now: () => clock.now().getTime() }) : undefined;
+  return { model, groups, targets: [...targets.values()], listenersByName, ocsp };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -389,6 +391,24 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       if (auth.strict) {
         if (!verdict) return answer(PAGES.noClientCert, 'no_client_cert', { sslClientVerify: 'NONE' });
         if (!verdict.ok) return answer(PAGES.certError, verdict.reason, { sslClientVerify: verdict.sslClientVerify });
+        if (auth.config.verifyClientRevocation === 'OCSP' && gw.ocsp) {
+          // Once per connection and profile; the checker caches by certificate until nextUpdate.
+          const known = conn.revocation?.get(auth);
+          if (known === undefined || known instanceof Promise) {
+            const peer = conn.peerCertificate()!;
+            const pending: Promise<OcspResult> =
+              known ?? (verdict.issuer ? gw.ocsp.check(peer.certificate, verdict.issuer) : Promise.resolve({ status: 'error', detail: 'issuer certificate not found' } as OcspResult));
+            (conn.revocation ??= new Map()).set(auth, pending);
+            void pending.then((r) => {
+              conn.revocation!.set(auth, r);
+              handle(group, req, res);
+            });
+            return;
+          }
+          if (known.status !== 'good') {
+            return answer(PAGES.certError, known.status === 'revoked' ? 'client_cert_revoked' : 'client_cert_ocsp_failed', { sslClientVerify: `FAILED:${known.detail}` });
+          }
+        }
         verification = 'SUCCESS';
         sslClientVerify = 'SUCCESS';
       } else {

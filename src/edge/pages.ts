@@ -12,6 +12,7 @@ export type GatewayReason =
   | 'client_cert_expired'
   | 'client_cert_issuer_dn_mismatch'
   | 'client_cert_revoked'
+  | 'client_cert_ocsp_failed'
   | 'no_listener_for_host'
   | 'plain_http_to_https_port'
   | 'bad_request'
