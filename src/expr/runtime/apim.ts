@@ -128,8 +128,21 @@ export class MessageBody extends CsObject {
   private text(): string {
     return this.body.bytes ? this.body.bytes.toString('utf8').replace(/^\ufeff/, '') : '';
   }
+  /**
+   * As API Management does, reading without preserveContent: true uses the original stream and
+   * leaves the body empty for whoever reads it next (a later As<T>(), forward-request).
+   */
+  private consume(preserve: unknown): void {
+    if (preserve !== true) this.body.bytes = Buffer.alloc(0);
+  }
   As$T(typeArgs: readonly RType[], preserve?: unknown): unknown {
-    void preserve;
+    try {
+      return this.read(typeArgs);
+    } finally {
+      this.consume(preserve);
+    }
+  }
+  private read(typeArgs: readonly RType[]): unknown {
     const t = typeArgs[0];
     const name = t ? typeDisplay(t) : 'System.String';
     switch (name) {
@@ -165,9 +178,10 @@ export class MessageBody extends CsObject {
     return this.As$T([], preserve);
   }
   AsFormUrlEncodedContent(preserve?: unknown): FormContent {
-    void preserve;
+    const text = this.text();
+    this.consume(preserve);
     const d = new FormContent();
-    for (const pair of this.text().split('&')) {
+    for (const pair of text.split('&')) {
       if (!pair) continue;
       const i = pair.indexOf('=');
       const k = decodeForm(i < 0 ? pair : pair.slice(0, i));

@@ -193,7 +193,11 @@ test('System.Xml.Linq: parse, navigate, construct, namespaces, .NET ToString', (
   const host = { body: soap };
   assert.equal(ev('@(context.Request.Body.As<XDocument>().Descendants().First(e => e.Name.LocalName == "Name").Value)', host), 'N & M');
   assert.equal(ev('@{ XNamespace ns = "urn:svc"; return (int)context.Request.Body.As<XDocument>().Descendants(ns + "Id").Single() + 1; }', host), 43);
-  assert.equal(ev('@(context.Request.Body.As<XDocument>().Root.Name.LocalName + "|" + context.Request.Body.As<XDocument>().Root.Name.NamespaceName)', host), 'Envelope|http://schemas.xmlsoap.org/soap/envelope/');
+  assert.equal(ev('@(context.Request.Body.As<XDocument>(preserveContent: true).Root.Name.LocalName + "|" + context.Request.Body.As<XDocument>().Root.Name.NamespaceName)', host), 'Envelope|http://schemas.xmlsoap.org/soap/envelope/');
+  // without preserveContent the body is consumed, as on Azure
+  fails('@(context.Request.Body.As<XDocument>().Root.Name.LocalName + context.Request.Body.As<XDocument>().Root.Name.LocalName)', 'System.Xml.XmlException', host);
+  assert.equal(ev('@(context.Request.Body.As<string>() + "|" + context.Request.Body.As<string>())', { body: 'abc' }), 'abc|');
+  assert.equal(ev('@(context.Request.Body.As<string>(true) + "|" + context.Request.Body.As<string>())', { body: 'abc' }), 'abc|abc');
   assert.equal(ev('@((string)context.Request.Body.As<XElement>().Descendants("{urn:svc}Name").First().Attribute("a"))', host), '1');
   assert.equal(ev('@(context.Request.Body.As<XDocument>().Declaration.ToString())', host), '<?xml version="1.0" encoding="utf-8"?>');
   assert.equal(ev('@(new XElement("r", new XAttribute("id", 1), new XElement("c", "x<y"), new XElement("e")).ToString())'), '<r id="1">\r\n  <c>x&lt;y</c>\r\n  <e />\r\n</r>');

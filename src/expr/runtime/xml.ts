@@ -519,7 +519,8 @@ export function parseXml(text: unknown, rt?: Runtime): XDocument {
     error ??= e as Error;
   }
   if (error || !doc.Root) {
-    throw new DotNetException('System.Xml.XmlException', error ? error.message.replace(/^undefined:/, '').trim() : 'Root element is missing.');
+    const msg = !error || /must contain a root element/.test(error.message) ? 'Root element is missing.' : error.message.replace(/^undefined:/, '').trim();
+    throw new DotNetException('System.Xml.XmlException', msg);
   }
   return doc;
 }
