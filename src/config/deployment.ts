@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
+import { SourceFile } from '../core/source.js';
 import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION_ID, type ArmResource, type ResourceOrigin } from '../model/resources.js';
 import { DeploymentContext, LocatedError, rootScope, type DeploymentUnit, type ParamThunks } from './arm/context.js';
 import { ArmTemplate, readArmParameters } from './arm/template.js';
@@ -182,7 +183,14 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
       }
       resources.push(out as unknown as EvaluatedResource);
     } catch (e) {
-      ctx.report(e, r.origin.file);
+      let src: SourceFile | undefined;
+      try {
+        src = new SourceFile(r.origin.file, ctx.readText(r.origin.file));
+      } catch {
+        src = undefined;
+      }
+      if (src && r.origin.line !== undefined) ctx.report(e, src, src.offsetAt({ line: r.origin.line, column: r.origin.column ?? 1 }));
+      else ctx.report(e, r.origin.file);
     }
   }
   const network = ctx.network.build();

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { CORPUS, runBicepConformance, summarize } from './bicep-samples.js';
+import { CORPUS, runBicepConformance, runInvalidSamples, summarize, summarizeInvalid } from './bicep-samples.js';
 
 test('Bicep samples evaluate like their compiled JSON', { timeout: 120_000 }, (t) => {
   if (!existsSync(CORPUS)) {
@@ -25,4 +25,19 @@ test('Bicep samples evaluate like their compiled JSON', { timeout: 120_000 }, (t
   assert.ok(results.filter((r) => r.ok).length >= 0.9 * results.length, 'at least 90% of all samples agree');
   // most agreements must be real evaluations, not samples both sides reject
   assert.ok(results.filter((r) => r.ok && !r.bothReject).length >= 0.85 * results.length);
+});
+
+test('every Invalid sample of the corpus is rejected with diagnostics', (t) => {
+  if (!existsSync(CORPUS)) {
+    t.skip(`the corpus is not at ${CORPUS}`);
+    return;
+  }
+  const rs = runInvalidSamples();
+  t.diagnostic(summarizeInvalid(rs));
+  assert.ok(rs.length >= 5);
+  assert.deepEqual(rs.filter((r) => r.errors === 0).map((r) => r.file), []);
+  const withLines = rs.filter((r) => r.bicepErrorLines);
+  const same = withLines.reduce((a, r) => a + (r.sameLines ?? 0), 0);
+  const total = withLines.reduce((a, r) => a + (r.bicepErrorLines ?? 0), 0);
+  assert.ok(same >= 0.6 * total, `line recall ${same}/${total}`);
 });

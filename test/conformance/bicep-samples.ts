@@ -269,6 +269,54 @@ export function runBicepConformance(root = CORPUS, filter?: string): SampleResul
   return results;
 }
 
+export interface InvalidResult {
+  readonly file: string;
+  /** Errors Gatehouse reports for the file (every Invalid sample must have some). */
+  readonly errors: number;
+  /** Lines Bicep marks with an error (main.diagnostics.bicep), and how many of them Gatehouse marks too. */
+  readonly bicepErrorLines?: number;
+  readonly sameLines?: number;
+}
+
+/** The corpus' Invalid* samples: Gatehouse must reject each; where Bicep's diagnostics baseline exists, measure line recall. */
+export function runInvalidSamples(root = CORPUS): InvalidResult[] {
+  const out: InvalidResult[] = [];
+  for (const base of ['baselines', 'baselines_bicepparam']) {
+    const dir = join(root, base);
+    if (!existsSync(dir)) continue;
+    for (const d of readdirSync(dir).sort()) {
+      if (!/^Invalid/.test(d)) continue;
+      const main = join(dir, d, 'main.bicep');
+      const file = base === 'baselines' && existsSync(main) ? main : join(dir, d, 'parameters.bicepparam');
+      if (!existsSync(file)) continue;
+      const r = evaluateDeploymentSync(file, { unknownParamsAllowed: true, now: FIXED_NOW });
+      const errors = r.diagnostics.filter((x) => x.severity === 'error');
+      const diagFile = file.replace(/\.(bicep|bicepparam)$/, '.diagnostics.$1');
+      if (!existsSync(diagFile)) {
+        out.push({ file: relative(root, file), errors: errors.length });
+        continue;
+      }
+      const bicepLines = new Set<number>();
+      let line = 0;
+      for (const l of readFileSync(diagFile, 'utf8').split(/\r?\n/)) {
+        if (l.startsWith('//@[')) {
+          if (/\(Error\)/.test(l)) bicepLines.add(line);
+        } else line++;
+      }
+      const ours = new Set(errors.filter((x) => x.file === file).map((x) => x.line));
+      out.push({ file: relative(root, file), errors: errors.length, bicepErrorLines: bicepLines.size, sameLines: [...bicepLines].filter((l) => ours.has(l)).length });
+    }
+  }
+  return out;
+}
+
+export function summarizeInvalid(rs: InvalidResult[]): string {
+  const withLines = rs.filter((r) => r.bicepErrorLines);
+  const b = withLines.reduce((a, r) => a + (r.bicepErrorLines ?? 0), 0);
+  const same = withLines.reduce((a, r) => a + (r.sameLines ?? 0), 0);
+  return `invalid samples rejected: ${rs.filter((r) => r.errors > 0).length}/${rs.length}; lines Bicep marks as errors that Gatehouse marks too: ${same}/${b} (${b ? ((100 * same) / b).toFixed(1) : '0'}%)`;
+}
+
 export function summarize(results: SampleResult[]): string {
   const rate = (xs: SampleResult[]) => `${xs.filter((x) => x.ok).length}/${xs.length} (${xs.length ? ((100 * xs.filter((x) => x.ok).length) / xs.length).toFixed(1) : '0.0'}%)`;
   const strict = (xs: SampleResult[]) => `${xs.filter((x) => x.ok && !x.bothReject).length}/${xs.length} evaluate and match`;
@@ -288,6 +336,7 @@ if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).
     const results = runBicepConformance(CORPUS, process.argv[2]);
     for (const r of results) if (!r.ok) console.log(`FAIL ${r.network ? '[net] ' : ''}${r.file}: ${r.reason}`);
     console.log(summarize(results));
+    if (!process.argv[2]) console.log(summarizeInvalid(runInvalidSamples(CORPUS)));
     const slow = [...results].sort((a, b) => b.ms - a.ms)[0];
     if (slow) console.log(`slowest: ${slow.file} ${slow.ms.toFixed(0)} ms`);
   }

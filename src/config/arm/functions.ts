@@ -853,7 +853,7 @@ function mergeSort<T>(xs: T[], less: (a: T, b: T) => boolean): T[] {
 }
 
 /** Functions that see Unknown arguments themselves instead of returning Unknown. */
-const UNKNOWN_TOLERANT = new Set(['coalesce', 'if', 'createarray', 'createobject', 'array', 'any', 'json', 'union', 'shallowmerge', 'concat', 'empty', 'length', 'flatten', 'tryget', 'first', 'last', 'take', 'skip', 'range', 'map', 'filter', 'toobject', 'mapvalues', 'items']);
+const UNKNOWN_TOLERANT = new Set(['coalesce', 'if', 'createarray', 'createobject', 'array', 'any', 'tryget']);
 
 export function hasBuiltin(name: string): boolean {
   return Object.prototype.hasOwnProperty.call(B, name.toLowerCase());
@@ -869,16 +869,12 @@ export function callBuiltin(name: string, args: unknown[], ctx: FunctionContext)
   const f = B[key];
   if (!f) throw new EvalError(`unknown function '${name}'`, 'GH_BICEP_UNKNOWN_FUNCTION');
   if (!UNKNOWN_TOLERANT.has(key)) {
-    const u = args.find(isUnknown);
-    if (u) return new Unknown(`${name}(${args.map((x) => (isUnknown(x) ? x.expression : JSON.stringify(x) ?? 'null')).join(', ')})`);
-  } else if (key === 'concat' && args.some(isUnknown) && !args.every((x) => Array.isArray(x) || isUnknown(x))) {
-    return new Unknown(`concat(…)`);
-  } else if ((key === 'length' || key === 'empty' || key === 'take' || key === 'skip' || key === 'first' || key === 'last' || key === 'range' || key === 'items') && args.some(isUnknown)) {
-    return new Unknown(`${name}(…)`);
-  } else if ((key === 'union' || key === 'shallowmerge') && args.some(isUnknown)) {
-    return new Unknown(`${name}(…)`);
-  } else if ((key === 'map' || key === 'filter' || key === 'toobject' || key === 'mapvalues') && isUnknown(args[0])) {
-    return new Unknown(`${name}(…)`);
+    // concat of arrays keeps unknown items; anything else with an unknown argument is unknown
+    const arraysOnly = key === 'concat' && args.every((x) => Array.isArray(x) || x === null);
+    if (!arraysOnly) {
+      const u = args.find(isUnknown) ?? (key === 'flatten' && Array.isArray(args[0]) ? args[0].find(isUnknown) : undefined);
+      if (u) return new Unknown(`${name}(${args.map((x) => (isUnknown(x) ? x.expression : JSON.stringify(x) ?? 'null')).join(', ').slice(0, 300)})`);
+    }
   }
   return f(args, ctx);
 }
