@@ -68,6 +68,12 @@ export interface RunningEdge {
   close(): Promise<void>;
   /** Health of every backend member, for `status` output and tests. */
   health(): { pool: string; settings: string; address: string; port: number; healthy: boolean }[];
+  /**
+   * Swaps in a new configuration: compiled and probed first, so one that fails (DiagnosticsError,
+   * a port in use) leaves the running configuration serving. New connections use the new one;
+   * connections already open finish on the old one. Frontend ports are added and removed as needed.
+   */
+  reload(model: ApplicationGatewayModel): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -272,7 +278,7 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const VALID_REQUEST_HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
 export async function startApplicationGateway(model: ApplicationGatewayModel, options: EdgeOptions = {}): Promise<RunningEdge> {
-  const gw = compileGateway(model, options);
+  let gw = compileGateway(model, options);
   const bindAddress = options.bindAddress ?? '127.0.0.1';
   const logger = options.logger;
   const clock = options.clock ?? systemClock;
@@ -300,7 +306,18 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     }
   };
 
+  /** Bad input never crashes the gateway: a bug in a request's handling answers 500 (or drops that one connection). */
   const handle = (group: PortGroup, req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+    try {
+      handleRequest(group, req, res);
+    } catch (e) {
+      logger?.log({ level: 'error', msg: `edge: request handling failed: ${messageOf(e)}`, stack: (e as Error)?.stack });
+      if (!res.headersSent) sendPage(res, PAGES.internalError);
+      else res.destroy?.();
+    }
+  };
+
+  const handleRequest = (group: PortGroup, req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
     const started = performance.now();
     const isH2 = req.httpVersionMajor === 2;
     const conn: ConnectionInfo | undefined = isH2 ? ((req as http2.Http2ServerRequest).stream.session as unknown as Record<symbol, ConnectionInfo>)?.[kConn] : (req.socket as unknown as Record<symbol, ConnectionInfo>)[kConn];
@@ -521,10 +538,12 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     let attempt = 0;
     let clientGone = false;
     const sentAt = performance.now();
+    let current: http.ClientRequest | undefined;
     const send = (member: BackendMember) => {
       attempt++;
       const opts = target.requestOptions(member, hostHeader, method, path, headers);
       const upstream = (target.secure ? https : http).request(opts);
+      current = upstream;
       let responded = false;
       const timer = setTimeout(() => {
         if (responded) return;
@@ -585,6 +604,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     };
     res.on('close', () => {
       clientGone = true;
+      // The client left before the answer was complete: free the backend connection too.
+      if (!res.writableFinished) current?.destroy();
     });
     void isH2;
     send(first);
@@ -699,44 +720,117 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
 
   // --- start ----------------------------------------------------------------------------------
 
-  const running: RunningListener[] = [];
-  try {
-    const bind = async (group: PortGroup) => {
+  // One net.Server per declared frontend port; what it hands connections to is looked up at
+  // connection time, so that reload() can swap the compiled configuration underneath it.
+  interface Bound {
+    readonly server: net.Server;
+    state: { group: PortGroup; plain: http.Server };
+  }
+  const bound = new Map<number, Bound>();
+  let running: RunningListener[] = [];
+
+  const activate = (g: CompiledGateway): Map<number, { group: PortGroup; plain: http.Server }> => {
+    const states = new Map<number, { group: PortGroup; plain: http.Server }>();
+    for (const group of g.groups) {
       const plain = plainHttpServer(group, group.protocol === 'Https');
       for (const l of group.listeners) if (l.server) setupTlsServer(group, l);
-      const server = net.createServer({ noDelay: true }, (socket) => onRawConnection(group, socket, plain));
-      servers.push(server);
-      const localPort = options.portMap?.get(group.declaredPort) ?? group.declaredPort;
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', (e: NodeJS.ErrnoException) => {
-          if (e.code === 'EADDRINUSE') reject(new GatehouseError('GH_PORT_IN_USE', `port ${localPort} on ${bindAddress} (frontend port ${group.declaredPort}) is in use; map it elsewhere with --port-map ${group.declaredPort}=PORT`, { cause: e }));
-          else if (e.code === 'EACCES') reject(new GatehouseError('GH_PORT_PRIVILEGED', `port ${localPort} on ${bindAddress} needs privileges; map it with --port-map ${group.declaredPort}=PORT`, { cause: e }));
-          else reject(new GatehouseError(EDGE_CODES.GH_EDGE_BIND, `cannot listen on ${bindAddress}:${localPort}: ${e.message}`, { cause: e }));
-        });
-        server.listen(localPort, bindAddress, () => resolve());
+      states.set(group.declaredPort, { group, plain });
+    }
+    return states;
+  };
+
+  const bindPort = async (declaredPort: number, state: { group: PortGroup; plain: http.Server }): Promise<Bound> => {
+    const b: Bound = { server: net.createServer({ noDelay: true }, (socket) => onRawConnection(b.state.group, socket, b.state.plain)), state };
+    servers.push(b.server);
+    const localPort = options.portMap?.get(declaredPort) ?? declaredPort;
+    await new Promise<void>((resolve, reject) => {
+      b.server.once('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') reject(new GatehouseError('GH_PORT_IN_USE', `port ${localPort} on ${bindAddress} (frontend port ${declaredPort}) is in use; map it elsewhere with --port-map ${declaredPort}=PORT`, { cause: e }));
+        else if (e.code === 'EACCES') reject(new GatehouseError('GH_PORT_PRIVILEGED', `port ${localPort} on ${bindAddress} needs privileges; map it with --port-map ${declaredPort}=PORT`, { cause: e }));
+        else reject(new GatehouseError(EDGE_CODES.GH_EDGE_BIND, `cannot listen on ${bindAddress}:${localPort}: ${e.message}`, { cause: e }));
       });
-      const addr = server.address() as net.AddressInfo;
-      for (const l of group.listeners) {
+      b.server.listen(localPort, bindAddress, () => resolve());
+    });
+    return b;
+  };
+
+  const describeListeners = (): RunningListener[] => {
+    const out: RunningListener[] = [];
+    for (const [port, b] of bound) {
+      const addr = b.server.address() as net.AddressInfo;
+      for (const l of b.state.group.listeners) {
         const scheme = l.model.protocol === 'Https' ? 'https' : 'http';
         const h = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-        running.push({ name: l.model.name, protocol: l.model.protocol, hostNames: l.model.hostNames, declaredPort: group.declaredPort, url: `${scheme}://${h}:${addr.port}/`, localAddress: addr.address, localPort: addr.port, mtls: l.clientAuth !== undefined });
+        out.push({ name: l.model.name, protocol: l.model.protocol, hostNames: l.model.hostNames, declaredPort: port, url: `${scheme}://${h}:${addr.port}/`, localAddress: addr.address, localPort: addr.port, mtls: l.clientAuth !== undefined });
       }
-    };
-    await Promise.all([...gw.groups.map(bind), ...gw.targets.map((t) => t.start())]);
+    }
+    return out;
+  };
+
+  const closeServer = (srv: net.Server) => new Promise<void>((r) => (srv.listening ? srv.close(() => r()) : r()));
+
+  try {
+    const states = activate(gw);
+    const binds = [...states].map(async ([port, state]) => bound.set(port, await bindPort(port, state)));
+    await Promise.all([...binds, ...gw.targets.map((t) => t.start())]);
+    running = describeListeners();
   } catch (e) {
     for (const t of gw.targets) t.close();
-    await Promise.all(servers.map((s) => new Promise<void>((r) => (s.listening ? s.close(() => r()) : r()))));
+    await Promise.all(servers.map(closeServer));
     throw e;
   }
 
   let closing: Promise<void> | undefined;
+  let reloading: Promise<void> = Promise.resolve();
   return {
-    listeners: running,
+    get listeners() {
+      return running;
+    },
     health: () => gw.targets.flatMap((t) => t.members.map((m) => ({ pool: t.pool.name, settings: t.settings.name, address: m.address, port: m.port, healthy: m.healthy }))),
+    reload(next: ApplicationGatewayModel): Promise<void> {
+      const run = async () => {
+        if (closing) throw new GatehouseError(EDGE_CODES.GH_EDGE_RELOAD, 'the gateway is closing');
+        // Compile and probe first: a configuration that fails leaves the running one untouched.
+        const fresh = compileGateway(next, options);
+        const newBound: [number, Bound][] = [];
+        try {
+          await Promise.all(fresh.targets.map((t) => t.start()));
+          const states = activate(fresh);
+          for (const [port, state] of states) if (!bound.has(port)) newBound.push([port, await bindPort(port, state)]);
+          const old = gw;
+          gw = fresh;
+          for (const [port, state] of states) {
+            const b = bound.get(port);
+            if (b) b.state = state;
+          }
+          for (const [port, b] of newBound) bound.set(port, b);
+          for (const [port, b] of [...bound]) {
+            if (!states.has(port)) {
+              bound.delete(port);
+              void closeServer(b.server);
+            }
+          }
+          running = describeListeners();
+          // Connections made under the old configuration finish on it; its probes stop now and its
+          // backend connections are closed once they have had time to drain.
+          for (const t of old.targets) t.stopProbes();
+          const drain = setTimeout(() => old.targets.forEach((t) => t.close()), options.drainTimeoutMs ?? 5000);
+          drain.unref();
+        } catch (e) {
+          for (const t of fresh.targets) t.close();
+          await Promise.all(newBound.map(([, b]) => closeServer(b.server)));
+          throw e;
+        }
+      };
+      const p = reloading.then(run, run);
+      reloading = p.catch(() => undefined);
+      return p;
+    },
     close() {
       closing ??= (async () => {
+        await reloading;
         for (const t of gw.targets) t.stopProbes();
-        const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+        const closed = Promise.all(servers.map(closeServer));
         for (const s of innerServers) (s as http.Server).closeIdleConnections?.();
         for (const s of h2sessions) s.close();
         const deadline = Date.now() + (options.drainTimeoutMs ?? 5000);
