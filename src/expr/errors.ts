@@ -50,13 +50,24 @@ export class ExpressionError extends GatehouseError {
     where: { file?: string; line?: number; column?: number },
     cause?: unknown,
   ) {
-    const at = where.file !== undefined ? `${where.file}${where.line !== undefined ? `:${where.line}:${where.column ?? 1}` : ''}: ` : '';
-    super(code, `${at}${exceptionType}: ${message}`, cause === undefined ? undefined : { cause });
+    // the message is exactly .NET's, so that the pipeline can put it into context.LastError.Message
+    // ("Expression evaluation failed. " + message); where and what type are in the fields and in location
+    super(code, message, cause === undefined ? undefined : { cause, details: { exceptionType, ...where } });
     this.name = 'ExpressionError';
     this.exceptionType = exceptionType;
     this.dotNetMessage = message;
     this.file = where.file;
     this.line = where.line;
     this.column = where.column;
+  }
+
+  /** `file:line:column`, for logs and diagnostics. */
+  get location(): string {
+    return `${this.file ?? ''}${this.line !== undefined ? `:${this.line}:${this.column ?? 1}` : ''}`;
+  }
+
+  /** `file:line:column: System.NullReferenceException: Object reference not set …`. */
+  describe(): string {
+    return `${this.location ? this.location + ': ' : ''}${this.exceptionType}: ${this.message}`;
   }
 }
