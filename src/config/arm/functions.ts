@@ -559,7 +559,7 @@ def('dataUriToString', 1, 1, (a) => {
 });
 
 // strings
-def('concat', 0, Infinity, (a) => {
+def('concat', 1, Infinity, (a) => {
   if (a.length > 0 && a.every((x) => Array.isArray(x) || x === null)) return a.flatMap((x) => (x === null ? [] : (x as unknown[])));
   return a.map((x, i) => {
     if (Array.isArray(x) || isObject(x)) throw new EvalError(`concat(): argument ${i + 1} must be a string, int or bool when the others are not arrays`, 'GH_BICEP_TYPE');

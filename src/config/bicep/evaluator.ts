@@ -40,9 +40,38 @@ const BICEP_FUNCTIONS = new Set(
   ].map((s) => s.toLowerCase()),
 );
 
+/** ARM functions Bicep does not offer: it has an operator or a literal for each (BCP069, BCP100-102). */
+const ARM_ONLY: Record<string, string> = {
+  if: "the '?:' operator",
+  createarray: 'an array literal [ … ]',
+  createobject: 'an object literal { … }',
+  add: "the '+' operator",
+  sub: "the '-' operator",
+  mul: "the '*' operator",
+  div: "the '/' operator",
+  mod: "the '%' operator",
+  less: "the '<' operator",
+  lessorequals: "the '<=' operator",
+  greater: "the '>' operator",
+  greaterorequals: "the '>=' operator",
+  equals: "the '==' operator",
+  not: "the '!' operator",
+  and: "the '&&' operator",
+  or: "the '||' operator",
+  true: 'the literal true',
+  false: 'the literal false',
+  null: 'the literal null',
+};
+
 function isKnownFunction(name: string): boolean {
   const l = name.toLowerCase();
+  if (ARM_ONLY[l] !== undefined) return false;
   return hasBuiltin(l) || BICEP_FUNCTIONS.has(l) || l.startsWith('list');
+}
+
+function unknownFunctionMessage(name: string): string {
+  const instead = ARM_ONLY[name.toLowerCase()];
+  return instead ? `the function '${name}' is not available in Bicep: use ${instead}` : `the function '${name}' does not exist`;
 }
 
 interface Env {
@@ -160,13 +189,17 @@ export class BicepFile implements DeploymentUnit {
 
   private declare(): void {
     const env: Env = { file: this, locals: undefined, parent: undefined };
+    const firstAt = new Map<string, number>();
     for (const st of this.program.statements) {
       this.statementsInOrder.push(st);
       const add = (name: string, sym: Sym, at: number) => {
         if (this.symbols.has(name)) {
+          const first = firstAt.get(name);
+          if (first !== undefined) this.ctx.report(new LocatedError('GH_BICEP_DUPLICATE_SYMBOL', `'${name}' is declared more than once`, this.source, first));
           this.ctx.report(new LocatedError('GH_BICEP_DUPLICATE_SYMBOL', `'${name}' is declared more than once`, this.source, at));
           return;
         }
+        firstAt.set(name, at);
         this.symbols.set(name, sym);
       };
       switch (st.kind) {
@@ -265,7 +298,7 @@ export class BicepFile implements DeploymentUnit {
           return;
         case 'call': {
           const local = e.ns === undefined && (this.symbols.get(e.name)?.kind === 'func' || this.symbols.get(e.name)?.kind === 'import');
-          if (!local && !isKnownFunction(e.name)) this.ctx.report(new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', `the function '${e.name}' does not exist`, this.source, e.nameSpan.start));
+          if (!local && !isKnownFunction(e.name)) this.ctx.report(new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', unknownFunctionMessage(e.name), this.source, e.nameSpan.start));
           for (const a of e.args) visit(a, scope);
           return;
         }
@@ -872,7 +905,7 @@ export class BicepFile implements DeploymentUnit {
   private callFunction(name: string, argExprs: Expr[], env: Env, node: Extract<Expr, { kind: 'call' | 'method' }>): unknown {
     const l = name.toLowerCase();
     const nameAt = node.kind === 'call' ? node.nameSpan.start : node.start;
-    if (!isKnownFunction(l)) throw new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', `the function '${name}' does not exist`, this.source, nameAt);
+    if (!isKnownFunction(l)) throw new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', unknownFunctionMessage(name), this.source, nameAt);
     // functions that must see their arguments unevaluated or evaluate lazily
     if (l === 'nameof') {
       const a = argExprs[0];

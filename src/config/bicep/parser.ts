@@ -664,6 +664,7 @@ class Parser {
       if (this.is(',')) {
         this.next();
         this.skipNewlines();
+        if (this.is(')')) this.fail("expected an argument after ','");
         continue;
       }
       if (!this.is(')')) this.fail(`expected ',' or ')' but found ${this.describe(this.peek())}`);
@@ -785,6 +786,7 @@ class Parser {
   object(): Expr {
     const start = this.next().start;
     const items: ObjectItem[] = [];
+    const seen = new Set<string>();
     this.skipNewlines();
     this.items('}', () => {
       const decorators = this.decorators();
@@ -807,10 +809,12 @@ class Parser {
       } else if (t.kind === 'string') {
         this.next();
         key = t.holes && t.holes.length ? this.stringExpr(t) : t.pieces?.[0] ?? '';
-      } else if (t.kind === 'int') {
-        this.next();
-        key = t.text;
-      } else this.fail(`expected a property name but found ${this.describe(t)}`);
+      } else this.fail(`expected a property name (an identifier or a string) but found ${this.describe(t)}`);
+      if (typeof key === 'string') {
+        const lk = key.toLowerCase();
+        if (seen.has(lk)) this.errors.push({ message: `the property '${key}' is declared more than once in this object`, start: t.start, end: t.end });
+        seen.add(lk);
+      }
       this.expect(':');
       const value = this.expr();
       items.push({ kind: 'prop', key, value, keySpan: { start: t.start, end: t.end }, ...this.span(t.start) });
