@@ -185,3 +185,17 @@ test('probes: status ranges parsed, defaults applied, bad ranges reported', () =
   assert.equal(model!.probes[0]!.interval, 30);
   assert.deepEqual(diagnostics.errors.map((d) => d.path), ['properties.probes[0].properties.match.statusCodes[2]']);
 });
+
+test("Azure's limits: frontend ports 1-64999, 40 header configurations per rewrite set, 16 KB PFX", () => {
+  const r = base();
+  const p = r.properties as Record<string, unknown>;
+  (p.frontendPorts as Record<string, Record<string, unknown>>[])[0]!.properties!.port = 65000;
+  p.rewriteRuleSets = [{ name: 'big', properties: { rewriteRules: [{ name: 'x', actionSet: { requestHeaderConfigurations: Array.from({ length: 41 }, (_, i) => ({ headerName: `X-${i}`, headerValue: 'v' })) } }] } }];
+  (p.sslCertificates as Record<string, Record<string, unknown>>[])[0]!.properties!.data = 'A'.repeat(22_000);
+  const { diagnostics } = adapt(r as ArmResource);
+  assert.deepEqual(diagnostics.errors.map((d) => [d.code, d.path]), [
+    ['GH_AGW_INVALID_VALUE', 'properties.frontendPorts[0].properties.port'],
+    ['GH_AGW_LIMIT', 'properties.rewriteRuleSets[0]'],
+    ['GH_AGW_LIMIT', 'properties.sslCertificates[0].properties.data'],
+  ]);
+});

@@ -51,6 +51,7 @@ export const AGW_CODES = defineCodes({
   GH_AGW_CERTIFICATE_PASSWORD: 'An sslCertificate has PFX data but no password (Azure requires one).',
   GH_AGW_LISTENER_CLASH: 'Two listeners accept the same port and host name, or mix protocols on one port.',
   GH_AGW_PRIORITY: 'Request routing rule priorities are missing or not unique (1-20000, each rule its own).',
+  GH_AGW_LIMIT: 'The application gateway exceeds one of Azure\'s limits (counts per gateway, per pool, per profile, per rewrite set; certificate sizes).',
 });
 
 export interface AdaptContext {
@@ -318,7 +319,8 @@ export function adaptApplicationGateway(resource: ArmResource, ctx: AdaptContext
   });
 
   const frontendPorts = each<FrontendPort>('frontendPorts', (p, path, name) => {
-    const port = r.num(p, 'port', path, 1, 65535, true);
+    // v2: 1 to 64999 (spec 4.1).
+    const port = r.num(p, 'port', path, 1, 64999, true);
     return port === undefined ? undefined : { name, port };
   });
 
@@ -679,6 +681,38 @@ export function adaptApplicationGateway(resource: ArmResource, ctx: AdaptContext
     return httpListener ? out : undefined;
   });
   requestRoutingRules.sort((a, b) => a.priority - b.priority);
+
+  // Limits of spec section 7.
+  const limit = (what: string, n: number, max: number, path: string) => {
+    if (n > max) r.error(AGW_CODES.GH_AGW_LIMIT, `${n} ${what}: Application Gateway allows at most ${max}`, path);
+  };
+  const counts: [Collection, string, number][] = [
+    ['frontendPorts', 'frontend ports', 100],
+    ['backendAddressPools', 'backend address pools', 100],
+    ['httpListeners', 'HTTP listeners', 200],
+    ['requestRoutingRules', 'request routing rules', 400],
+    ['backendHttpSettingsCollection', 'backend HTTP settings', 100],
+    ['sslCertificates', 'SSL certificates', 100],
+    ['trustedClientCertificates', 'trusted client CA certificates', 200],
+    ['trustedRootCertificates', 'trusted root certificates', 100],
+    ['redirectConfigurations', 'redirect configurations', 100],
+    ['rewriteRuleSets', 'rewrite rule sets', 400],
+  ];
+  for (const [c, what, max] of counts) limit(what, children.get(c)!.length, max, `properties.${c}`);
+  backendAddressPools.forEach((p, i) => limit(`targets in backend pool '${p.name}'`, p.backendAddresses.length, 1200, `properties.backendAddressPools[${i}].properties.backendAddresses`));
+  sslProfiles.forEach((p, i) => limit(`trusted client CA certificates in sslProfile '${p.name}'`, p.trustedClientCertificates.length, 100, `properties.sslProfiles[${i}].properties.trustedClientCertificates`));
+  urlPathMaps.forEach((m, i) => limit(`path rules in urlPathMap '${m.name}'`, m.pathRules.length, 100, `properties.urlPathMaps[${i}].properties.pathRules`));
+  rewriteRuleSets.forEach((set, i) => {
+    const configs = set.rewriteRules.reduce((n, x) => n + x.actionSet.requestHeaderConfigurations.length + x.actionSet.responseHeaderConfigurations.length + (x.actionSet.urlConfiguration ? 1 : 0), 0);
+    limit(`header or URL configurations in rewrite rule set '${set.name}'`, configs, 40, `properties.rewriteRuleSets[${i}]`);
+    limit(`conditions in rewrite rule set '${set.name}'`, set.rewriteRules.reduce((n, x) => n + x.conditions.length, 0), 40, `properties.rewriteRuleSets[${i}]`);
+  });
+  sslCertificates.forEach((c, i) => {
+    if (c.data !== undefined && Math.floor((c.data.replace(/\s/g, '').length * 3) / 4) > 16 * 1024) limit(`bytes in sslCertificate '${c.name}'`, Math.floor((c.data.length * 3) / 4), 16 * 1024, `properties.sslCertificates[${i}].properties.data`);
+  });
+  trustedClientCertificates.forEach((t, i) => {
+    if (t.data.length > 25 * 1024) limit(`bytes in trustedClientCertificate '${t.name}'`, t.data.length, 25 * 1024, `properties.trustedClientCertificates[${i}].properties.data`);
+  });
 
   // Listeners: one protocol per port; no two listeners on the same port with the same host name.
   const byPort = new Map<number, HttpListener[]>();
