@@ -162,7 +162,10 @@ export class ApimGateway {
     const diagnostics: Diagnostic[] = [];
     const store = await loadServiceCertificates(model, diagnostics);
     const registry = options.registry ?? defaultRegistry();
-    const namedValues = new Map(model.namedValues.map((n) => [n.displayName, n.value.reveal()]));
+    // {{DisplayName}} references; the resource name also works when it differs.
+    const namedValues = new Map<string, string>();
+    for (const n of model.namedValues) if (!namedValues.has(n.name)) namedValues.set(n.name, n.value.reveal());
+    for (const n of model.namedValues) namedValues.set(n.displayName, n.value.reveal());
     const env = {
       certificateIds: new Set(model.certificates.map((c) => c.name.toLowerCase())),
       certificateThumbprints: new Set([...store.certificates.values()].map((c) => c.thumbprint.toLowerCase())),

@@ -5,6 +5,7 @@
  * the answer.
  */
 import https from 'node:https';
+import net from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -21,6 +22,7 @@ import { NodeBackendClient } from './backend-client.js';
 import { ApimCodes } from './errors.js';
 import { ApimGateway, type ApimAnswer } from './gateway.js';
 import { MemoryRateLimitStore } from './rate-limit-store.js';
+import { peekServerName } from './sni.js';
 
 export interface ApimOptions {
   /** Where None/External services listen (default 127.0.0.1). */
@@ -133,9 +135,20 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     backendClient.close();
     throw e;
   }
-  const requestCert = model.hostnameConfigurations.some((h) => h.type === 'Proxy' && h.negotiateClientCertificate);
-  const server = https.createServer({ cert: tlsMaterial.cert, key: tlsMaterial.key, requestCert, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
-  for (const c of tlsMaterial.contexts) server.addContext(c.hostName, { cert: c.cert, key: c.key });
+  // negotiateClientCertificate is per host name. When all Proxy host names agree, one TLS server does;
+  // when they differ, the ClientHello's server name picks a server that asks for a certificate or one that does not.
+  const proxies = model.hostnameConfigurations.filter((h) => h.type === 'Proxy');
+  const negotiating = new Set(proxies.filter((h) => h.negotiateClientCertificate).map((h) => h.hostName.toLowerCase()));
+  const mixed = negotiating.size > 0 && negotiating.size < hostNames.length;
+  const requestCert = negotiating.size > 0 && !mixed;
+  const defaultNegotiates = proxies.find((h) => h.defaultSslBinding)?.negotiateClientCertificate ?? negotiating.has(defaultHost);
+  const makeServer = (ask: boolean) => {
+    const s = https.createServer({ cert: tlsMaterial.cert, key: tlsMaterial.key, requestCert: ask, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
+    for (const c of tlsMaterial.contexts) s.addContext(c.hostName, { cert: c.cert, key: c.key });
+    return s;
+  };
+  const server = makeServer(mixed ? false : requestCert);
+  const servers = mixed ? [server, makeServer(true)] : [server];
 
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const peerCerts = new WeakMap<TLSSocket, Certificate | null>();
@@ -154,7 +167,7 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     return c ?? undefined;
   };
 
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket as TLSSocket;
     const chunks: Buffer[] = [];
     let size = 0;
@@ -207,17 +220,45 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
           } else res.destroy();
         });
     });
-  });
-  server.on('tlsClientError', (e) => logger.log({ level: 'debug', msg: 'tls handshake failed', error: e.message }));
+  };
+  const sockets = new Set<import('node:stream').Duplex>();
+  for (const s of servers) {
+    s.on('request', onRequest);
+    s.on('tlsClientError', (e) => logger.log({ level: 'debug', msg: 'tls handshake failed', error: e.message }));
+  }
+  // The socket that listens: the TLS server itself, or a router that reads the server name first.
+  const listener: net.Server = mixed
+    ? net.createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+        let buf: Buffer = Buffer.alloc(0);
+        const timer = setTimeout(() => socket.destroy(), 10_000);
+        timer.unref();
+        const onData = (d: Buffer) => {
+          buf = buf.length ? Buffer.concat([buf, d]) : d;
+          const peek = peekServerName(buf);
+          if (!peek.done && buf.length < 16_384) return;
+          clearTimeout(timer);
+          socket.off('data', onData);
+          socket.pause();
+          socket.unshift(buf);
+          const name = peek.done ? peek.serverName : undefined;
+          const ask = name === undefined ? defaultNegotiates : negotiating.has(name);
+          servers[ask ? 1 : 0]!.emit('connection', socket);
+        };
+        socket.on('data', onData);
+        socket.on('error', () => socket.destroy());
+      })
+    : server;
 
   const internal = model.virtualNetworkType === 'Internal';
   const host = internal ? '127.0.0.1' : (options.bindAddress ?? '127.0.0.1');
   const port = internal ? (options.internalPort ?? 0) : (options.portMap?.get(443) ?? 443);
   try {
     await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
+      listener.once('error', reject);
+      listener.listen(port, host, () => {
+        listener.off('error', reject);
         resolve();
       });
     });
@@ -227,14 +268,15 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     if (err.port === undefined) err.port = port;
     throw e;
   }
-  const addr = server.address();
+  const addr = listener.address();
   const localPort = typeof addr === 'object' && addr ? addr.port : port;
-  logger.log({ level: 'info', msg: 'api management listening', name: model.name, hostNames, address: host, port: localPort, internal, negotiateClientCertificate: requestCert });
-  const sockets = new Set<import('node:stream').Duplex>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
+  logger.log({ level: 'info', msg: 'api management listening', name: model.name, hostNames, address: host, port: localPort, internal, negotiateClientCertificate: mixed ? [...negotiating] : requestCert });
+  if (!mixed) {
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+  }
   const running = {
     name: model.name,
     get hostNames() {
@@ -246,16 +288,18 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     close: () =>
       new Promise<void>((resolve) => {
         backendClient.close();
-        server.close(() => resolve());
-        server.closeIdleConnections?.();
+        listener.close(() => resolve());
+        for (const s of servers) s.closeIdleConnections?.();
         for (const s of sockets) s.destroy();
       }),
     async reload(next: ApiManagementModel) {
       const r = await ApimGateway.load(next, { backendClient, rateLimits, clock, logger });
       if (!r.gateway) throw new DiagnosticsError(r.diagnostics, `API Management service '${next.name}'`);
       const t = await tlsOf(next);
-      server.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' });
-      for (const c of t.contexts) server.addContext(c.hostName, { cert: c.cert, key: c.key });
+      for (const s of servers) {
+        s.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' });
+        for (const c of t.contexts) s.addContext(c.hostName, { cert: c.cert, key: c.key });
+      }
       gateway = r.gateway;
       hostNames = proxyHostNames(next);
       logger.log({ level: 'info', msg: 'api management reloaded', name: next.name });

@@ -240,6 +240,36 @@ describe('hostnameConfigurations and backend timeouts', () => {
     }
   });
 
+  test('negotiateClientCertificate per host name: one port asks for a certificate on one host name and not on the other', async () => {
+    const MTLS = 'mtls.contoso.example';
+    const tls = makeServerTls([HOST, MTLS]);
+    const apim = await startApiManagement(
+      modelOf([
+        ...seedService('apim-sample', {
+          hostnameConfigurations: [
+            { type: 'Proxy', hostName: HOST, certificateSource: 'BuiltIn', negotiateClientCertificate: false, defaultSslBinding: true },
+            { type: 'Proxy', hostName: MTLS, certificateSource: 'BuiltIn', negotiateClientCertificate: true },
+          ],
+        }),
+        res('apis/operations', 'apim-sample/client-cert-api/validate-using-policy', { method: 'GET', urlTemplate: '/validate-using-policy' }),
+        res('apis/operations/policies', 'apim-sample/client-cert-api/validate-using-policy/policy', { format: 'rawxml', value: validatePolicy }),
+      ]),
+      { tls, portMap: new Map([[443, 0]]) },
+    );
+    try {
+      const viaMtls = await httpsRequest({ port: apim.localPort, path: '/client-cert/validate-using-policy', host: MTLS, ca: tls.cert, pfx: fixture('dev-client-01.pfx') });
+      assert.equal(viaMtls.status, 200, viaMtls.body);
+      const viaDefault = await httpsRequest({ port: apim.localPort, path: '/client-cert/validate-using-policy', host: HOST, ca: tls.cert, pfx: fixture('dev-client-01.pfx') });
+      assert.equal(viaDefault.status, 401);
+      assert.match(viaDefault.body, /Client certificate missing/);
+      const curlDefault = await curl({ url: `https://${HOST}:${apim.localPort}/status-0123456789abcdef`, resolve: `${HOST}:${apim.localPort}:127.0.0.1`, cacert: `${tls.dir}/cert.pem` });
+      assert.equal(curlDefault.status, 200, curlDefault.stderr);
+    } finally {
+      await apim.close();
+      tls.cleanup();
+    }
+  });
+
   test('forward-request timeout: 504 with reason Timeout when the backend is slower', async () => {
     const tls = makeServerTls([HOST]);
     const backendTls = makeServerTls(['127.0.0.1']);
