@@ -332,6 +332,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     let hostCount = 0;
     let hostValue: string | undefined;
     let connectionTokens: string[] | undefined;
+    let h2cUpgrade = false;
     for (let i = 0; i + 1 < raw.length; i += 2) {
       const name = raw[i]!;
       const lower = name.toLowerCase();
@@ -341,6 +342,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         continue;
       }
       if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1]!.toLowerCase().split(',').map((s) => s.trim()));
+      else if (lower === 'upgrade' && /\bh2c\b/i.test(raw[i + 1]!)) h2cUpgrade = true;
       if (HOP_BY_HOP.has(lower) || name.charCodeAt(0) === 58 /* ':' */ || !VALID_REQUEST_HEADER_NAME.test(name)) continue;
       reqHeaders.append(name, raw[i + 1]!);
     }
@@ -384,6 +386,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       finishLog(page.status, reason, more);
     };
 
+    // "Application Gateway returns 403 errors when clients attempt to upgrade … using the h2c protocol" (spec 4.7).
+    if (h2cUpgrade) return answer(PAGES.forbidden, 'h2c_upgrade');
     if (hostCount > 1 || (!hostValue && !isH2 && req.httpVersion === '1.1')) return answer(PAGES.badRequest, 'bad_request', { error_info: hostCount > 1 ? 'ERRORINFO_DUPLICATE_HOST' : 'ERRORINFO_NO_HOST' });
     const host = hostOf(hostValue);
     let listener: CompiledListener | undefined;

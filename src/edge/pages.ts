@@ -16,6 +16,7 @@ export type GatewayReason =
   | 'no_listener_for_host'
   | 'plain_http_to_https_port'
   | 'bad_request'
+  | 'h2c_upgrade'
   | 'backend_unhealthy'
   | 'backend_error'
   | 'backend_timeout'

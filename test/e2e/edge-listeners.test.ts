@@ -202,3 +202,21 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
     assert.deepEqual(backend.header('host'), ['apim-gh.azure-api.net']);
   });
 });
+
+describe('h2c upgrade attempts', () => {
+  test('Upgrade: h2c over HTTP/1.1 → 403 with the gateway page (spec 4.7)', async () => {
+    const pki = await makeTestPki();
+    const backend = await startBackend(pki);
+    const { seedGateway, rawTls } = await import('./edge-support.js');
+    const edge = await startSeed(pki, backend, seedGateway(pki));
+    try {
+      const out = await rawTls({ port: edge.listeners[0]!.localPort, ca: pki.frontendCa.certPem, data: `GET / HTTP/1.1\r\nHost: ${FRONT_HOST}\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAoAAAAAIAAAAA\r\n\r\n` });
+      assert.match(out, /^HTTP\/1\.1 403 Forbidden\r\n/);
+      assert.match(out, /<title>403 Forbidden<\/title>/);
+      assert.equal(backend.requests.length, 0);
+    } finally {
+      await edge.close();
+      await backend.close();
+    }
+  });
+});
