@@ -440,3 +440,67 @@ export class StringBuilder extends CsObject {
     return s;
   }
 }
+
+export class StringReader extends CsObject {
+  private pos = 0;
+  constructor(private readonly text: string) {
+    super();
+  }
+  get $type(): string {
+    return 'System.IO.StringReader';
+  }
+  ReadToEnd(): string {
+    const r = this.text.slice(this.pos);
+    this.pos = this.text.length;
+    return r;
+  }
+  ReadLine(): string | null {
+    if (this.pos >= this.text.length) return null;
+    const m = /\r\n|\r|\n/.exec(this.text.slice(this.pos));
+    const end = m ? this.pos + m.index : this.text.length;
+    const line = this.text.slice(this.pos, end);
+    this.pos = m ? end + m[0].length : end;
+    return line;
+  }
+  Read(): number {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos++) : -1;
+  }
+  Peek(): number {
+    return this.pos < this.text.length ? this.text.charCodeAt(this.pos) : -1;
+  }
+  Dispose(): void {
+    /* nothing to free */
+  }
+  Close(): void {
+    /* nothing to free */
+  }
+}
+
+export class StringWriter extends CsObject {
+  private readonly sb: StringBuilder;
+  constructor(rt: Runtime) {
+    super();
+    this.sb = new StringBuilder(rt);
+  }
+  get $type(): string {
+    return 'System.IO.StringWriter';
+  }
+  Write(v: unknown): void {
+    this.sb.Append(v);
+  }
+  WriteLine(v?: unknown): void {
+    this.sb.AppendLine(v);
+  }
+  GetStringBuilder(): StringBuilder {
+    return this.sb;
+  }
+  override ToString(): string {
+    return this.sb.ToString();
+  }
+  Dispose(): void {
+    /* nothing to free */
+  }
+  Flush(): void {
+    /* nothing to flush */
+  }
+}

@@ -8,6 +8,8 @@ import { CsObject, CsTypeValue, EnumValue, csToString, ex, iterate, typeNameOf, 
 import { TypeRegistry, type RType, type TypeInfo, type StaticFn } from './types.js';
 import { CHAR_STATICS, newString, STRING_STATICS, compareStrings } from './strings.js';
 import { explicitInt, INT_TYPES, parseFloatStrict, tryParseInto, parseInteger } from './numbers.js';
+import { StringReader, StringWriter } from './collections.js';
+import { TIMEZONE_TYPE, TimeZoneInfoObj } from './timezone.js';
 import { AnonymousObject, CsDictionary, CsHashSet, CsList, CsQueue, CsStack, CsTuple, DictionaryBase, KeyValuePair, StringBuilder } from './collections.js';
 import { DATETIME_TYPE, DATETIMEOFFSET_TYPE, DateTime, DateTimeOffset, TIMESPAN_TYPE, TimeSpan } from './datetime.js';
 import {
@@ -251,6 +253,9 @@ def({ fullName: 'System.Uri', ...URI_TYPE, isInstance: (v) => v instanceof CsUri
 def({ fullName: 'System.Net.IPAddress', ...IPADDRESS_TYPE, returns: { Parse: 'System.Net.IPAddress' }, allowed: new Set(['AddressFamily', 'Equals', 'GetAddressBytes', 'IsLoopback', 'Parse', 'TryParse', 'ToString', 'GetHashCode', 'GetType']), isInstance: (v) => v instanceof IPAddressObj } as TypeInfo);
 def({ fullName: 'System.Net.WebUtility', staticMethods: WEBUTILITY_STATICS as Record<string, StaticFn>, returns: { UrlDecode: 'string', UrlEncode: 'string', HtmlEncode: 'string', HtmlDecode: 'string' } });
 def({ fullName: 'System.Text.Encoding', ...ENCODING_TYPE, isInstance: (v) => v instanceof CsEncoding } as TypeInfo);
+def({ fullName: 'System.IO.StringReader', construct: (_rt, a) => new StringReader(csToString(a[0])), isInstance: (v) => v instanceof StringReader });
+def({ fullName: 'System.IO.StringWriter', construct: (rt) => new StringWriter(rt), isInstance: (v) => v instanceof StringWriter });
+def({ fullName: 'System.TimeZoneInfo', ...TIMEZONE_TYPE, isInstance: (v) => v instanceof TimeZoneInfoObj } as TypeInfo);
 def({ fullName: 'System.Text.StringBuilder', construct: (rt, a) => new StringBuilder(rt, typeof a[0] === 'string' ? a[0] : ''), isInstance: (v) => v instanceof StringBuilder });
 def({
   fullName: 'System.Tuple',

@@ -122,6 +122,16 @@ test('DateTime, DateTimeOffset, TimeSpan: arithmetic, formats, parsing', () => {
   fails('@(new DateTime(2024, 2, 30))', 'System.ArgumentOutOfRangeException');
 });
 
+test('TimeZoneInfo (IANA and Windows ids), StringReader, StringWriter', () => {
+  assert.equal(ev('@(TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("W. Europe Standard Time")).ToString("HH:mm"))'), '09:39');
+  assert.equal(ev('@(TimeZoneInfo.ConvertTimeBySystemTimeZoneId(DateTime.UtcNow, "Europe/Amsterdam").Hour)', { now: new Date('2024-07-01T08:00:00Z') }), 10);
+  assert.equal(ev('@(TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, TimeZoneInfo.FindSystemTimeZoneById("Eastern Standard Time")).ToString("yyyy-MM-ddTHH:mm:sszzz"))'), '2024-02-02T03:39:43-05:00');
+  assert.equal(ev('@(TimeZoneInfo.FindSystemTimeZoneById("Pacific Standard Time").BaseUtcOffset.TotalHours)'), -8);
+  fails('@(TimeZoneInfo.FindSystemTimeZoneById("Nowhere/Special"))', 'System.TimeZoneNotFoundException');
+  assert.equal(ev('@{ var r = new StringReader("a\\r\\nb"); return r.ReadLine() + "|" + r.ReadToEnd(); }'), 'a|b');
+  assert.equal(ev('@{ var w = new StringWriter(); w.Write(1); w.Write("x"); return w.ToString(); }'), '1x');
+});
+
 test('Guid, Random, Regex', () => {
   assert.equal(ev('@(Guid.Parse("6A1F0C5E-4D7B-4F3A-9A51-1C2D3E4F5A6B").ToString())'), '6a1f0c5e-4d7b-4f3a-9a51-1c2d3e4f5a6b');
   assert.equal(ev('@(Guid.Parse("6a1f0c5e-4d7b-4f3a-9a51-1c2d3e4f5a6b").ToString("N"))'), '6a1f0c5e4d7b4f3a9a511c2d3e4f5a6b');
