@@ -87,12 +87,14 @@ test('a public IP in the input is resolved to its address', () => {
   assert.equal(model!.frontendIPConfigurations[0]!.publicIPAddress, '20.1.2.3');
 });
 
-test('read-only ARM properties are accepted; valid-but-unrun ones warn', () => {
+test('read-only ARM properties and front-end resource-level members are accepted; valid-but-unrun ones warn', () => {
   const r = base();
   const p = r.properties as Record<string, unknown>;
   p.provisioningState = 'Succeeded';
   p.operationalState = 'Running';
   p.webApplicationFirewallConfiguration = { enabled: true };
+  // What the Bicep front-end adds at resource level is not the gateway's schema.
+  Object.assign(r, { origin: { file: 'main.bicep', line: 3 }, symbolicName: 'applicationGateway', existing: false, runtime: {} });
   const { diagnostics } = adapt(r as ArmResource);
   assert.deepEqual(diagnostics.errors, []);
   assert.deepEqual(diagnostics.items.map((d) => [d.severity, d.code, d.path]), [['warning', 'GH_AGW_UNSUPPORTED_PROPERTY', 'properties.webApplicationFirewallConfiguration']]);

@@ -249,7 +249,9 @@ export function adaptApplicationGateway(resource: ArmResource, ctx: AdaptContext
   const gatewayName = resource.name;
   const names = new Map<Collection | 'gatewayIPConfigurations', Set<string>>();
   const pre = new Reader(bag, ctx.origin?.file, gatewayName, names, ctx.resources);
-  pre.keys(resource as Obj, RESOURCE_KEYS, [], '', 'resource');
+  // Resource-level keys are the front-end's business (ArmResource allows extra members such as
+  // origin, symbolicName, runtime); only `properties` and below are checked against the schema.
+  void RESOURCE_KEYS;
   const props = pre.obj(resource.properties, 'properties', true) ?? {};
   pre.keys(props, PROPS.gateway.run, PROPS.gateway.known, 'properties', 'application gateway');
 
