@@ -1,7 +1,7 @@
 /**
  * Summarise a V8 .cpuprofile (what `node --cpu-prof` writes): self time per function, inclusive
  * time per function (each sample counted once per function on its stack), and self time per file.
- * Usage: node --import tsx bench/cpuprofile.ts FILE.cpuprofile [--top N]
+ * Usage: node --import tsx bench/cpuprofile.ts FILE.cpuprofile [--top N | --folded]
  */
 import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
@@ -104,6 +104,33 @@ export function summariseProfile(profile: CpuProfile, top = 25): ProfileSummary 
   return { totalMs: Math.round(total), busyMs: Math.round(busy), self: rows(self), inclusive: rows(incl), files: rows(files) };
 }
 
+/**
+ * Folded stacks (`root;caller;callee count` per line), the input of flamegraph.pl, speedscope and
+ * inferno: a flame graph without adding a tool to the project. Idle samples are left out.
+ */
+export function foldedStacks(profile: CpuProfile): string {
+  const byId = new Map<number, ProfileNode>();
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) {
+    byId.set(n.id, n);
+    for (const c of n.children ?? []) parent.set(c, n.id);
+  }
+  const counts = new Map<string, number>();
+  for (const id of profile.samples) {
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === '(idle)') continue;
+    const frames: string[] = [];
+    for (let i: number | undefined = id; i !== undefined; i = parent.get(i)) {
+      const cf = byId.get(i)!.callFrame;
+      if (cf.functionName === '(root)') continue;
+      frames.push(label(cf).replace(/[;\s]+/g, '_'));
+    }
+    const key = frames.reverse().join(';');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => `${k} ${n}`).join('\n') + '\n';
+}
+
 export function formatSummary(s: ProfileSummary): string {
   const pct = (r: ProfileRow) => `${(r.share * 100).toFixed(1).padStart(5)}%  ${String(r.ms).padStart(6)} ms  ${r.name}`;
   return [
@@ -120,8 +147,12 @@ export function formatSummary(s: ProfileSummary): string {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const file = process.argv[2];
   if (!file) {
-    process.stderr.write('usage: node --import tsx bench/cpuprofile.ts FILE.cpuprofile [--top N]\n');
+    process.stderr.write('usage: node --import tsx bench/cpuprofile.ts FILE.cpuprofile [--top N | --folded]\n');
     process.exit(2);
+  }
+  if (process.argv.includes('--folded')) {
+    process.stdout.write(foldedStacks(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile));
+    process.exit(0);
   }
   const topAt = process.argv.indexOf('--top');
   const top = topAt > 0 ? Number(process.argv[topAt + 1]) : 25;

@@ -544,7 +544,16 @@ async function main(): Promise<number> {
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
   const nginxVersion = spawnSync(which('nginx') ?? 'nginx', ['-v'], { encoding: 'utf8' }).stderr.trim();
   const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${nginxVersion}, ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? 'wrk'}`;
-  process.stdout.write(`machine: ${machine}\ntemp dir: ${tmp}\n`);
+  const loadavg = () => {
+    try {
+      return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+    } catch {
+      return '?';
+    }
+  };
+  const loadAtStart = loadavg();
+  const rev = spawnSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT, encoding: 'utf8' }).stdout?.trim() || 'unknown';
+  process.stdout.write(`machine: ${machine}\ngatehouse: ${rev} (the working tree, compiled as it is now)\ntemp dir: ${tmp}\n`);
   process.stdout.write(`plan: scenarios ${scenarios.join(',')} × keys ${keys.join(',')}, ${values.profile ? 'Gatehouse only, profiled' : `alternating Gatehouse/NGINX`}, ${runs} runs × ${duration} s after ${warmup} s warm-up, wrk -t${values.threads} -c${values.connections}\n`);
 
   const results: CaseResult[] = [];
@@ -639,10 +648,11 @@ async function main(): Promise<number> {
 
   if (!values.profile) {
     const md = table(results);
-    process.stdout.write(`\nmedians of ${runs} alternated runs of ${duration} s, wrk -t${values.threads} -c${values.connections}; ${machine}\n\n${md}\n`);
-    if (values.markdown) writeFileSync(values.markdown, `${machine}\n\n${md}\n`);
+    const head = `medians of ${runs} alternated runs of ${duration} s, wrk -t${values.threads} -c${values.connections}; ${machine}; gatehouse ${rev}; load average ${loadAtStart} at the start, ${loadavg()} at the end`;
+    process.stdout.write(`\n${head}\n\n${md}\n`);
+    if (values.markdown) writeFileSync(values.markdown, `${head}\n\n${md}\n`);
   }
-  if (values.json) writeFileSync(values.json, JSON.stringify({ machine, runs, duration, warmup, results }, null, 2));
+  if (values.json) writeFileSync(values.json, JSON.stringify({ machine, gatehouse: rev, runs, duration, warmup, results }, null, 2));
   if (!values.keep && !values.profile) rmSync(tmp, { recursive: true, force: true });
   else process.stdout.write(`kept: ${tmp}\n`);
   return 0;
