@@ -259,6 +259,28 @@ export class ArmTemplate implements DeploymentUnit {
       }
     }
     for (const l of this.outputsLazy.values()) attempt(() => l.get());
+    // a resource defined twice in one template
+    const seen = new Map<string, ArmResourceInstance[]>();
+    for (const d of this.resourceDecls) {
+      try {
+        for (const i of d.instances()) {
+          if (i.existing || i.isDeployment || !i.condition()) continue;
+          const id = i.id().toLowerCase();
+          seen.set(id, [...(seen.get(id) ?? []), i]);
+        }
+      } catch {
+        /* reported above */
+      }
+    }
+    for (const [, list] of seen) {
+      if (list.length < 2) continue;
+      const names = list.map((i) => i.symbolicName).join(', ');
+      const oneLoop = list.every((i) => i.decl === list[0]!.decl);
+      for (const i of list) {
+        if (oneLoop) this.ctx.warn('GH_BICEP_DUPLICATE_RESOURCE', `resources ${names} have the same id ${i.id()}; the last one wins`, this.source, i.decl.offset);
+        else this.ctx.report(this.err('GH_BICEP_DUPLICATE_RESOURCE', `resources ${names} have the same id ${i.id()}`, undefined, i.decl.offset));
+      }
+    }
   }
 
   // ---- evaluation --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ import { defineCodes } from '../../core/errors.js';
 
 export const BICEP_CODES = defineCodes({
   GH_BICEP_SYNTAX: 'The Bicep text does not parse: an unexpected token, an unterminated string or comment, a bad escape.',
+  GH_BICEP_DUPLICATE_RESOURCE: 'Two resources of one template have the same resource id (Azure rejects a resource defined twice).',
   GH_BICEP_UNKNOWN_FUNCTION: 'A function name that neither Bicep nor the file defines.',
   GH_BICEP_UNDEFINED_SYMBOL: 'A name that no param, var, resource, module, function, import or loop variable declares.',
   GH_BICEP_DUPLICATE_SYMBOL: 'Two declarations in one file use the same name.',

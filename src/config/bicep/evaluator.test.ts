@@ -317,3 +317,17 @@ test('user-defined types check parameter values', () => {
   assert.match(msgs.join('\n'), /expected int at \[0\]\.number/);
   assert.match(msgs.join('\n'), /"None" is not one of/);
 });
+
+test('two resources with the same id in one file are an error at both', () => {
+  const r = evalText(
+    [
+      "resource a 'Microsoft.Network/publicIPAddresses@2023-05-01' = { name: 'pip', location: 'westeurope' }",
+      "resource b 'Microsoft.Network/publicIPAddresses@2023-05-01' = {",
+      "  name: 'PIP'",
+      "  location: 'westeurope'",
+      '}',
+    ].join('\n'),
+  );
+  const d = r.diagnostics.filter((x) => x.code === 'GH_BICEP_DUPLICATE_RESOURCE');
+  assert.deepEqual(d.map((x) => [x.line, x.severity]), [[1, 'error'], [3, 'error']]);
+});

@@ -555,6 +555,44 @@ export class BicepFile implements DeploymentUnit {
           break;
       }
     }
+    this.checkDuplicateIds();
+  }
+
+  /** Resources of this file (not its modules) with the same id: Azure rejects a resource defined twice. */
+  private checkDuplicateIds(): void {
+    const seen = new Map<string, ResourceInstance[]>();
+    for (const st of this.statementsInOrder) {
+      if (st.kind !== 'resource') continue;
+      const sym = this.symbols.get(st.name);
+      if (sym?.kind !== 'resource' || sym.rs.decl !== st) continue;
+      let insts: ResourceInstance[];
+      try {
+        insts = sym.rs.allInstances();
+      } catch {
+        continue;
+      }
+      for (const i of insts) {
+        try {
+          if (i.existing || !i.condition()) continue;
+          const id = i.id().toLowerCase();
+          seen.set(id, [...(seen.get(id) ?? []), i]);
+        } catch {
+          /* reported already */
+        }
+      }
+    }
+    for (const [, list] of seen) {
+      if (list.length < 2) continue;
+      const names = list.map((i) => i.symbolicName).join(', ');
+      const oneLoop = list.every((i) => i.symbol === list[0]!.symbol);
+      for (const i of list) {
+        const at = objectProp(i.symbol.body.obj, 'name') ?? i.symbol.decl;
+        const msg = `resources ${names} have the same id ${i.id()}`;
+        // iterations of one loop with the same name are one resource deployed twice: a warning
+        if (oneLoop) this.ctx.warn('GH_BICEP_DUPLICATE_RESOURCE', `${msg}; the last one wins`, this.source, at.start);
+        else this.ctx.report(new LocatedError('GH_BICEP_DUPLICATE_RESOURCE', msg, this.source, at.start));
+      }
+    }
   }
 
   /** Values of a .bicepparam file: param name → thunk. */
