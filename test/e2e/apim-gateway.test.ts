@@ -147,6 +147,17 @@ describe('API Management gateway over HTTPS', () => {
     });
   });
 
+  test('odd requests get answers, not crashes: bad percent-encoding, a bare ? and a path with dots', async () => {
+    for (const path of ['/%E0%A4%A', '/client-cert/validate-using-policy/..%2F..%2Fetc', '/?']) {
+      const r = await get(path);
+      assert.equal(r.status, 404, path);
+    }
+    // A key that is sent must be valid, even for an API that needs none (api-management-subscriptions.md).
+    const key = await get('/client-cert/validate-using-policy?subscription-key=%ZZ');
+    assert.equal(key.status, 401);
+    assert.match(key.body, /invalid subscription key/);
+  });
+
   test('choose runs the first true when; set-header with several values is one comma-joined line', async () => {
     const r = await get('/client-cert/choose/abc');
     assert.equal(r.status, 202);
@@ -264,6 +275,18 @@ describe('hostnameConfigurations and backend timeouts', () => {
       assert.match(viaDefault.body, /Client certificate missing/);
       const curlDefault = await curl({ url: `https://${HOST}:${apim.localPort}/status-0123456789abcdef`, resolve: `${HOST}:${apim.localPort}:127.0.0.1`, cacert: `${tls.dir}/cert.pem` });
       assert.equal(curlDefault.status, 200, curlDefault.stderr);
+    } finally {
+      await apim.close();
+      tls.cleanup();
+    }
+  });
+
+  test('a request body over maxBodyBytes gets 413', async () => {
+    const tls = makeServerTls([HOST]);
+    const apim = await startApiManagement(modelOf(seedService()), { tls, portMap: new Map([[443, 0]]), maxBodyBytes: 16 });
+    try {
+      const r = await httpsRequest({ port: apim.localPort, path: '/client-cert/x', host: HOST, ca: tls.cert, method: 'POST', body: 'x'.repeat(100) });
+      assert.equal(r.status, 413);
     } finally {
       await apim.close();
       tls.cleanup();
