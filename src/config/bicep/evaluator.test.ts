@@ -34,6 +34,7 @@ test('unknown function, type error, undefined symbol and cycle are all reported 
   assert.equal(unknown[0]!.line, 1);
   assert.equal(unknown[0]!.column, 9);
   assert.equal(unknown[0]!.sourceLine, 'var a = foo(1)');
+  assert.match(unknown[0]!.message, /the function 'foo' does not exist/);
   assert.match(unknown[0]!.file!, /main\.bicep$/);
   const type = by('GH_BICEP_TYPE');
   assert.equal(type.length, 1);
@@ -330,4 +331,12 @@ test('two resources with the same id in one file are an error at both', () => {
   );
   const d = r.diagnostics.filter((x) => x.code === 'GH_BICEP_DUPLICATE_RESOURCE');
   assert.deepEqual(d.map((x) => [x.line, x.severity]), [[1, 'error'], [3, 'error']]);
+});
+
+test('misspelt names get a suggestion', () => {
+  const r = evalText("param location string = 'x'\nvar a = loadTextContnet('x')\nvar b = locaton\nvar c = if(true, 1, 2)\n");
+  const m = r.diagnostics.map((d) => d.message);
+  assert.ok(m.some((x) => x.includes("did you mean 'loadTextContent'?")), m.join('\n'));
+  assert.ok(m.some((x) => x.includes("did you mean 'location'?")));
+  assert.ok(m.some((x) => x.includes("'if' is not available in Bicep: use the '?:' operator")));
 });

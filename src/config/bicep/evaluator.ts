@@ -13,7 +13,7 @@ import type { ResourceOrigin } from '../../model/resources.js';
 import type { ArrayItem, Decorator, Expr, FuncDecl, ModuleDecl, ObjectItem, ParamDecl, Program, ResourceDecl, Statement, TypeExpr } from './ast.js';
 import { parseBicep } from './parser.js';
 import { CycleError, Lazy, LocatedError, type DeploymentContext, type DeploymentUnit, type ParamThunks, type ResourceEntry } from '../arm/context.js';
-import { callBuiltin, describe, hasBuiltin, stripJsonComments, uniqueString, type FunctionContext, type ScopeContext, type TargetScope } from '../arm/functions.js';
+import { builtinNames, callBuiltin, describe, hasBuiltin, stripJsonComments, uniqueString, type FunctionContext, type ScopeContext, type TargetScope } from '../arm/functions.js';
 import { EvalError, LambdaValue, Unknown, deepEquals, findKey, isObject, isRuntime, isUnknown, toArmString, type JsonObject } from '../arm/value.js';
 
 // ---- values only Bicep has ------------------------------------------------------------------------
@@ -69,9 +69,56 @@ function isKnownFunction(name: string): boolean {
   return hasBuiltin(l) || BICEP_FUNCTIONS.has(l) || l.startsWith('list');
 }
 
-function unknownFunctionMessage(name: string): string {
+function unknownFunctionMessage(name: string, local: Iterable<string> = []): string {
   const instead = ARM_ONLY[name.toLowerCase()];
-  return instead ? `the function '${name}' is not available in Bicep: use ${instead}` : `the function '${name}' does not exist`;
+  if (instead) return `the function '${name}' is not available in Bicep: use ${instead}`;
+  const known = [...builtinNames().filter((n) => ARM_ONLY[n] === undefined), ...BICEP_FUNCTIONS, ...local];
+  const s = closest(name, known, CANONICAL_NAMES);
+  return `the function '${name}' does not exist${s ? `; did you mean '${s}'?` : ''}`;
+}
+
+/** Bicep's spelling of the functions (the catalogue is keyed in lower case). */
+const CANONICAL_NAMES = new Map(
+  [
+    'loadTextContent', 'loadFileAsBase64', 'loadJsonContent', 'loadYamlContent', 'loadDirectoryFileInfo', 'readEnvironmentVariable', 'resourceGroup', 'resourceId',
+    'subscriptionResourceId', 'tenantResourceId', 'extensionResourceId', 'managementGroupResourceId', 'uniqueString', 'toLower', 'toUpper', 'startsWith', 'endsWith',
+    'indexOf', 'lastIndexOf', 'padLeft', 'base64ToString', 'base64ToJson', 'dataUri', 'dataUriToString', 'uriComponent', 'uriComponentToString', 'newGuid', 'utcNow',
+    'dateTimeAdd', 'dateTimeFromEpoch', 'dateTimeToEpoch', 'objectKeys', 'mapValues', 'toObject', 'groupBy', 'shallowMerge', 'tryGet', 'indexFromEnd', 'parseCidr',
+    'cidrSubnet', 'cidrHost', 'getSecret', 'externalInput', 'pickZones',
+  ].map((n) => [n.toLowerCase(), n]),
+);
+
+/** The known name nearest to a misspelt one (edit distance ≤ 2, or the same letters in another case). */
+export function closest(name: string, candidates: Iterable<string>, canonical?: Map<string, string>): string | undefined {
+  const l = name.toLowerCase();
+  let best: string | undefined;
+  let bestD = 3;
+  for (const c of candidates) {
+    const cl = c.toLowerCase();
+    if (cl === l) return canonical?.get(cl) ?? c;
+    if (Math.abs(cl.length - l.length) >= bestD) continue;
+    const d = editDistance(l, cl, bestD);
+    if (d < bestD) {
+      bestD = d;
+      best = canonical?.get(cl) ?? c;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string, max: number): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      rowMin = Math.min(rowMin, cur[j]!);
+    }
+    if (rowMin >= max) return max;
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 interface Env {
@@ -268,6 +315,10 @@ export class BicepFile implements DeploymentUnit {
     return this.options.unknownParamsAllowed ?? false;
   }
 
+  functionNames(): string[] {
+    return [...this.symbols].filter(([, s]) => s.kind === 'func' || s.kind === 'import').map(([k]) => k);
+  }
+
   resolvePath(p: string): string {
     return resolve(dirname(this.path), p);
   }
@@ -294,11 +345,14 @@ export class BicepFile implements DeploymentUnit {
       const known = (n: string) => scope.some((s) => s.has(n)) || this.symbols.has(n) || n === 'sys' || n === 'az';
       switch (e.kind) {
         case 'ident':
-          if (!known(e.name)) this.ctx.report(this.error('GH_BICEP_UNDEFINED_SYMBOL', `the name '${e.name}' does not exist in the current context`, e));
+          if (!known(e.name)) {
+            const s = closest(e.name, [...this.symbols.keys(), ...scope.flatMap((x) => [...x])]);
+            this.ctx.report(this.error('GH_BICEP_UNDEFINED_SYMBOL', `the name '${e.name}' does not exist in the current context${s ? `; did you mean '${s}'?` : ''}`, e));
+          }
           return;
         case 'call': {
           const local = e.ns === undefined && (this.symbols.get(e.name)?.kind === 'func' || this.symbols.get(e.name)?.kind === 'import');
-          if (!local && !isKnownFunction(e.name)) this.ctx.report(new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', unknownFunctionMessage(e.name), this.source, e.nameSpan.start));
+          if (!local && !isKnownFunction(e.name)) this.ctx.report(new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', unknownFunctionMessage(e.name, this.functionNames()), this.source, e.nameSpan.start));
           for (const a of e.args) visit(a, scope);
           return;
         }
@@ -616,7 +670,8 @@ export class BicepFile implements DeploymentUnit {
     const sym = this.symbols.get(name);
     if (!sym) {
       if (name === 'sys' || name === 'az') return new NamespaceRef(undefined, name);
-      throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `the name '${name}' does not exist in the current context`, node);
+      const s = closest(name, this.symbols.keys());
+      throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `the name '${name}' does not exist in the current context${s ? `; did you mean '${s}'?` : ''}`, node);
     }
     return this.symValue(sym, node);
   }
@@ -943,7 +998,7 @@ export class BicepFile implements DeploymentUnit {
   private callFunction(name: string, argExprs: Expr[], env: Env, node: Extract<Expr, { kind: 'call' | 'method' }>): unknown {
     const l = name.toLowerCase();
     const nameAt = node.kind === 'call' ? node.nameSpan.start : node.start;
-    if (!isKnownFunction(l)) throw new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', unknownFunctionMessage(name), this.source, nameAt);
+    if (!isKnownFunction(l)) throw new LocatedError('GH_BICEP_UNKNOWN_FUNCTION', unknownFunctionMessage(name, this.functionNames()), this.source, nameAt);
     // functions that must see their arguments unevaluated or evaluate lazily
     if (l === 'nameof') {
       const a = argExprs[0];

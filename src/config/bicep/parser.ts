@@ -838,7 +838,7 @@ class Parser {
         if (this.peek().kind === 'newline') {
           // Bicep rejects a comma followed by a new line; accept it but say so
           const nl = this.peek();
-          this.errors.push({ message: 'unexpected new line after a comma', start: nl.start, end: nl.start + 1 });
+          this.errors.push({ message: 'unexpected new line after a comma: separate items by a comma or by new lines, not both (Bicep BCP238)', start: nl.start, end: nl.start + 1 });
           this.skipNewlines();
         }
         continue;
