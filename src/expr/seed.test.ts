@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceFile } from '../core/source.js';
-import { parseCertificates, type Certificate } from '../pki/index.js';
+import { sign } from 'node:crypto';
+import { loadCertificates, parseCertificates, type Certificate } from '../pki/index.js';
 import { compileExpression, ExpressionError, type CompiledExpression } from './index.js';
 import { makeTestHost, type TestHostOptions } from './testing.js';
 
@@ -190,4 +191,19 @@ test('X509Certificate2 members the cheat-sheet uses', () => {
   assert.equal(ev('@(context.Request.Certificate.Verify())'), false);
   assert.equal(ev('@(context.Deployment.Certificates["dev-client-01"].Thumbprint)'), client01.thumbprint);
   assert.equal(ev('@(context.Deployment.Certificates.ContainsKey("nope"))'), false);
+});
+
+test('a signature made with the client certificate key verifies with GetRSAPublicKey()', async () => {
+  const pfx = await loadCertificates(readFileSync(join(fx, 'dev-client-01.pfx')), { origin: 'dev-client-01.pfx', password: 'P@ssw0rd' });
+  const data = Buffer.from('request-to-sign');
+  const signature = sign('sha256', data, pfx.privateKey!);
+  const src = '@(context.Request.Certificate.GetRSAPublicKey().VerifyData(Encoding.UTF8.GetBytes((string)context.Variables["data"]), Convert.FromBase64String((string)context.Variables["sig"]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))';
+  const r = compileExpression(src, { file: new SourceFile('x.xml', src), offset: 0 });
+  assert.deepEqual(r.diagnostics, []);
+  const run = (cert: Certificate, text: string) => r.expression!.evaluate(makeTestHost({ certificate: cert, variables: { data: text, sig: signature.toString('base64') } }));
+  assert.equal(run(pfx.certificates[0]!, 'request-to-sign'), true);
+  assert.equal(run(pfx.certificates[0]!, 'tampered'), false);
+  assert.equal(run(client02, 'request-to-sign'), false);
+  const size = compileExpression('@(context.Request.Certificate.GetRSAPublicKey().KeySize)', { file: new SourceFile('x.xml', ''), offset: 0 });
+  assert.equal(size.expression!.evaluate(makeTestHost({ certificate: client01 })), 2048);
 });

@@ -18,6 +18,7 @@ import {
 } from './misc.js';
 import { JArray, JContainer, JObject, JProperty, JToken, JValue, convertToken, fromPlain, parseJson, serializeObject, tokenTypeEnum } from './json.js';
 import { X509Certificate2, newX509Certificate2 } from './x509.js';
+import { RSA_ENCRYPTION_PADDING, RSA_SIGNATURE_PADDING, RSA_TYPE, RsaEncryptionPadding, RsaKey } from './rsa.js';
 import { LINQ } from './linq.js';
 import { Jwt, BasicAuthCredentials, MessageBody, UrlObject, ResponseObject } from './apim.js';
 import { XAttribute, XCData, XComment, XContainer, XDeclaration, XDocument, XElement, XName, XNamespace, XNode, XText, parseXml, toXName } from './xml.js';
@@ -559,6 +560,11 @@ class Rng extends CsObject {
   }
 }
 def({ fullName: 'System.Security.Cryptography.RNGCryptoServiceProvider', construct: () => new Rng() });
+def({ fullName: 'System.Security.Cryptography.RSA', ...RSA_TYPE, isInstance: (v) => v instanceof RsaKey } as TypeInfo);
+def({ fullName: 'System.Security.Cryptography.AsymmetricAlgorithm', isInstance: (v) => v instanceof RsaKey });
+def({ fullName: 'System.Security.Cryptography.RSASignaturePadding', ...RSA_SIGNATURE_PADDING } as TypeInfo);
+def({ fullName: 'System.Security.Cryptography.RSAEncryptionPadding', ...RSA_ENCRYPTION_PADDING, isInstance: (v) => v instanceof RsaEncryptionPadding } as TypeInfo);
+def({ fullName: 'System.Security.Cryptography.X509Certificates.RSACertificateExtensions', staticMethods: { GetRSAPublicKey: (_rt, a) => (a[0] as X509Certificate2).GetRSAPublicKey(), GetRSAPrivateKey: () => null } });
 def({ fullName: 'System.Security.Cryptography.HashAlgorithmName', staticProps: { SHA256: () => 'SHA256', SHA1: () => 'SHA1', SHA384: () => 'SHA384', SHA512: () => 'SHA512', MD5: () => 'MD5' } });
 
 // ───── API Management types (casts and declarations) ─────

@@ -7,6 +7,7 @@ import { DotNetException } from '../errors.js';
 import { CsObject, EnumValue, ex, type Runtime } from './core.js';
 import { DateTime } from './datetime.js';
 import type { HostContext } from '../host.js';
+import { rsaPublicKeyOf, type RsaKey } from './rsa.js';
 
 export class X500DistinguishedName extends CsObject {
   constructor(readonly Name: string) {
@@ -62,6 +63,14 @@ export class X509Certificate2 extends CsObject {
   }
   get FriendlyName(): string {
     return '';
+  }
+  /** RSACertificateExtensions.GetRSAPublicKey: null when the key is not RSA. */
+  GetRSAPublicKey(): RsaKey | null {
+    return rsaPublicKeyOf(this.cert.x509.publicKey);
+  }
+  /** The client certificate's private key never reaches the gateway. */
+  GetRSAPrivateKey(): null {
+    return null;
   }
   GetRawCertData(): Buffer {
     return Buffer.from(this.cert.der);
