@@ -56,11 +56,21 @@ export interface SecurityRuleSet {
   readonly rules: SecurityRule[];
 }
 
+/** A resource placed in a subnet: an application gateway (gatewayIPConfigurations), API Management
+ * (virtualNetworkConfiguration), a NIC, firewall, bastion … (ipConfigurations). NSG rules of that
+ * subnet guard it; its subnet's prefix is where its traffic comes from. */
+export interface SubnetAttachment {
+  readonly resourceId: string;
+  readonly type: string;
+  readonly subnetId: string;
+}
+
 export interface NetworkModel {
   readonly privateAddresses: PrivateAddress[];
   readonly publicAddresses: PublicAddress[];
   readonly subnets: SubnetInfo[];
   readonly securityRules: SecurityRuleSet[];
+  readonly attachments?: SubnetAttachment[];
 }
 
 /** What the allocator needs from a deployment: its resources and their evaluated bodies. */
@@ -277,6 +287,30 @@ export class NetworkAllocator {
       }
       if (t === 'microsoft.network/publicipaddresses') this.allocatePublic(id, body);
     }
+    const attachments: SubnetAttachment[] = [];
+    for (const r of resources) {
+      const body = safeBody(r);
+      const p = body && isObject(body.properties) ? body.properties : undefined;
+      if (!p) continue;
+      let id: string;
+      try {
+        id = r.id();
+      } catch {
+        continue;
+      }
+      const subnetIds = new Set<string>();
+      const cfg = isObject(p.virtualNetworkConfiguration) ? p.virtualNetworkConfiguration : undefined;
+      if (cfg && typeof cfg.subnetResourceId === 'string' && lc(String(p.virtualNetworkType ?? 'none')) !== 'none') subnetIds.add(cfg.subnetResourceId);
+      for (const key of ['gatewayIPConfigurations', 'ipConfigurations', 'frontendIPConfigurations']) {
+        const list = p[key];
+        if (!Array.isArray(list)) continue;
+        for (const c of list) {
+          const sub = isObject(c) && isObject(c.properties) && isObject(c.properties.subnet) ? c.properties.subnet.id : undefined;
+          if (typeof sub === 'string') subnetIds.add(sub);
+        }
+      }
+      for (const subnetId of subnetIds) attachments.push({ resourceId: id, type: r.type, subnetId });
+    }
     const securityRules: SecurityRuleSet[] = [];
     for (const r of resources) {
       if (lc(r.type) !== 'microsoft.network/networksecuritygroups') continue;
@@ -303,7 +337,7 @@ export class NetworkAllocator {
       rules.sort((a, b) => a.priority - b.priority);
       securityRules.push({ nsgId: id, subnetIds: subnets.filter((s) => s.nsgId && lc(s.nsgId) === lc(id)).map((s) => s.id), rules });
     }
-    return { privateAddresses: [...this.privates], publicAddresses: [...this.publics.values()], subnets, securityRules };
+    return { privateAddresses: [...this.privates], publicAddresses: [...this.publics.values()], subnets, securityRules, attachments };
   }
 }
 

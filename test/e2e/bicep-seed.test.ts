@@ -93,6 +93,10 @@ test('the seed deployment evaluates: resources, ids, names, properties, runtime 
     ['snet-app-gateway', '10.0.0.0/24', undefined],
     ['snet-api-management', '10.0.1.0/24', 'nsg-apim-validate-client-certificate'],
   ]);
+  assert.deepEqual(r.network.attachments?.map((a) => [a.resourceId.split('/').pop(), a.subnetId.split('/').pop()]), [
+    ['apim-validate-client-cert', 'snet-api-management'],
+    ['agw-validate-client-certificate', 'snet-app-gateway'],
+  ]);
   assert.equal(r.network.securityRules.length, 1);
   assert.deepEqual(r.network.securityRules[0]!.subnetIds, [props.virtualNetworkConfiguration.subnetResourceId]);
   assert.deepEqual(r.network.securityRules[0]!.rules.map((x) => [x.name, x.priority, x.direction, x.destinationPortRanges[0]]), [
