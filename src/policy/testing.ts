@@ -34,7 +34,7 @@ export interface PolicyRunOptions {
   readonly certificate?: Certificate;
   readonly matchedParameters?: Record<string, string>;
   readonly templateQueryNames?: readonly string[];
-  readonly backend?: (req: BackendRequest) => BackendResponse;
+  readonly backend?: (req: BackendRequest) => BackendResponse | Promise<BackendResponse>;
   readonly rateLimits?: RateLimitStore;
   readonly store?: Partial<CertificateStore>;
   readonly clock?: Clock;
@@ -45,12 +45,21 @@ export interface PolicyRunOptions {
 
 /** Compiles `operationPolicy` and runs one request through it. Throws when the document has errors. */
 export async function runPolicy(operationPolicy: string, options: PolicyRunOptions = {}): Promise<PolicyRun> {
+  return preparePolicy(operationPolicy, options.namedValues).run(options);
+}
+
+/** Compiles once, for several requests through the same compiled statements. */
+export function preparePolicy(operationPolicy: string, namedValues?: Map<string, string>): { run(options?: PolicyRunOptions): Promise<PolicyRun> } {
   const registry = defaultRegistry();
   const g = compilePolicyDocument('global.xml', DEFAULT_GLOBAL_POLICY, { scope: 'global', mode: 'run', registry });
-  const o = compilePolicyDocument('operation.xml', operationPolicy, { scope: 'operation', mode: 'run', registry, ...(options.namedValues ? { namedValues: options.namedValues } : {}) });
+  const o = compilePolicyDocument('operation.xml', operationPolicy, { scope: 'operation', mode: 'run', registry, ...(namedValues ? { namedValues } : {}) });
   const errors = o.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n'));
   const pipeline = composeScopes([g.document, o.document]);
+  return { run: (options: PolicyRunOptions = {}) => runPrepared(pipeline, o.diagnostics, options) };
+}
+
+async function runPrepared(pipeline: import('./document.js').ComposedPipeline, diagnostics: readonly import('../core/diagnostics.js').Diagnostic[], options: PolicyRunOptions): Promise<PolicyRun> {
   const target = options.target ?? '/api/op';
   const q = target.indexOf('?');
   const path = q < 0 ? target : target.slice(0, q);
@@ -93,7 +102,7 @@ export async function runPolicy(operationPolicy: string, options: PolicyRunOptio
   state.templateQueryNames = new Set(options.templateQueryNames ?? []);
   state.updateUrl();
   const outcome = await runPipeline(pipeline, state);
-  return { ctx, state, outcome, backendRequests, diagnostics: o.diagnostics };
+  return { ctx, state, outcome, backendRequests, diagnostics };
 }
 
 /** `<policies>` with the given inbound statements and `<base/>` everywhere else. */

@@ -1,5 +1,6 @@
 /** The policies Gatehouse runs, as a registry value (no module-level state: build one per gateway or reuse). */
 import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.js';
+import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
 import { checkHeader } from './check-header.js';
 import { cors } from './cors.js';
@@ -12,7 +13,9 @@ import { trace } from './trace.js';
 import { choose } from './choose.js';
 import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
+import { limitConcurrency } from './limit-concurrency.js';
 import { mockResponse } from './mock-response.js';
+import { retry } from './retry.js';
 import { returnResponse } from './return-response.js';
 import { rewriteUri } from './rewrite-uri.js';
 import { setBackendService } from './set-backend-service.js';
@@ -25,6 +28,7 @@ import { setVariable } from './set-variable.js';
 import { validateClientCertificate } from './validate-client-certificate.js';
 
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
+  authenticationBasic,
   authenticationCertificate,
   checkHeader,
   choose,
@@ -39,7 +43,9 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   trace,
   findAndReplace,
   forwardRequest,
+  limitConcurrency,
   mockResponse,
+  retry,
   returnResponse,
   rewriteUri,
   setBackendService,

@@ -1,0 +1,21 @@
+/** <authentication-basic username="" password=""/> (authentication-basic-policy.md): Basic credentials for the backend. */
+import type { PolicyDefinition } from '../compile.js';
+
+export const authenticationBasic: PolicyDefinition = {
+  name: 'authentication-basic',
+  sections: ['inbound'],
+  attributes: ['username', 'password'],
+  compile(el, cc) {
+    cc.checkChildren(el, []);
+    const username = cc.string(el, 'username', { required: true });
+    const password = cc.string(el, 'password', { required: true });
+    return {
+      ...cc.meta(el),
+      run(st) {
+        if (!username || !password) return;
+        const token = Buffer.from(`${username.get(st.ctx)}:${password.get(st.ctx)}`, 'utf8').toString('base64');
+        st.ctx.request.headers.set('Authorization', `Basic ${token}`);
+      },
+    };
+  },
+};

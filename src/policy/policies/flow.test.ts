@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { HeaderMap } from '../../core/headers.js';
+import type { BackendResponse } from '../runtime.js';
+import { PolicyFailure } from '../runtime.js';
+import { inbound, preparePolicy, runPolicy } from '../testing.js';
+
+const ok = (): BackendResponse => ({ statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: Buffer.from('ok') });
+
+test('retry runs its statements again while the condition holds, up to count more times', async () => {
+  const always = await runPolicy(inbound('', { backend: '<retry condition="true" count="2" interval="0"><forward-request /></retry>' }));
+  assert.equal(always.backendRequests.length, 3);
+  const never = await runPolicy(inbound('', { backend: '<retry condition="false" count="2" interval="0"><forward-request /></retry>' }));
+  assert.equal(never.backendRequests.length, 1);
+});
+
+test('retry: a failure in the last attempt goes to on-error', async () => {
+  const r = await runPolicy(inbound('', { backend: '<retry condition="true" count="1" interval="0"><forward-request /></retry>' }), {
+    backend: () => {
+      throw new PolicyFailure({ source: 'forward-request', reason: 'BackendConnectionFailure', message: 'refused' });
+    },
+  });
+  assert.equal(r.backendRequests.length, 2);
+  assert.equal(r.ctx.lastError?.reason, 'BackendConnectionFailure');
+  assert.equal(r.ctx.response.statusCode, 500);
+});
+
+test('limit-concurrency answers 429 when max-count requests with the key are inside; the count is released after', async () => {
+  const p = preparePolicy(inbound('', { backend: '<limit-concurrency key="k" max-count="1"><forward-request /></limit-concurrency>' }));
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const first = p.run({ backend: async () => (await gate, ok()) });
+  await new Promise((r) => setImmediate(r));
+  const second = await p.run({ backend: ok });
+  assert.equal(second.ctx.response.statusCode, 429);
+  assert.equal(second.ctx.lastError?.reason, 'ConcurrencyLimitExceeded');
+  release();
+  assert.equal((await first).ctx.response.statusCode, 200);
+  assert.equal((await p.run({ backend: ok })).ctx.response.statusCode, 200);
+});
+
+test('authentication-basic sets the Authorization header for the backend', async () => {
+  const r = await runPolicy(inbound('<authentication-basic username="user" password="p@ss:word" />'));
+  assert.equal(r.backendRequests[0]!.headers.get('Authorization'), `Basic ${Buffer.from('user:p@ss:word').toString('base64')}`);
+});
