@@ -114,6 +114,8 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
         if (path === paramsFile) {
           if (!paramsUnit.usingPath) throw new LocatedError('GH_BICEP_FILE', `'${paramsFile}' has no 'using' declaration naming its template`, paramsFile, undefined);
           path = paramsUnit.usingPath;
+        } else if (paramsUnit.usingPath && resolve(paramsUnit.usingPath) !== path) {
+          ctx.warn('GH_BICEP_FILE', `the parameters file is for '${paramsUnit.usingPath}' ('using'), not for '${path}'`, paramsUnit.source, 0);
         }
       } else {
         for (const [k, v] of readArmParameters(ctx, paramsFile)) params.set(k, () => v);
