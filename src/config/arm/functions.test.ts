@@ -101,3 +101,11 @@ test('Unknown arguments give Unknown results; unknown functions throw', () => {
   assert.equal(call('coalesce', null, 'a', new Unknown('x')), 'a');
   assert.throws(() => call('nope'), { code: 'GH_BICEP_UNKNOWN_FUNCTION' });
 });
+
+test('resourceId at subscription scope takes at most a subscription before the type', () => {
+  const sub: FunctionContext = { scope: rootScope('subscription', 'S', 'R', 'd') };
+  assert.equal(callBuiltin('resourceId', ['S2', 'Microsoft.Resources/resourceGroups', 'rg'], sub), '/subscriptions/S2/providers/Microsoft.Resources/resourceGroups/rg');
+  assert.throws(() => callBuiltin('resourceId', ['S2', 'rg', 'Microsoft.Network/virtualNetworks', 'v'], sub), /first two arguments/);
+  const mg: FunctionContext = { scope: rootScope('managementGroup', 'S', 'R', 'd') };
+  assert.equal(callBuiltin('resourceId', ['Microsoft.Authorization/policyDefinitions', 'p'], mg), '/providers/Microsoft.Authorization/policyDefinitions/p');
+});

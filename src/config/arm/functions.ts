@@ -176,8 +176,8 @@ export function resourceIdFn(scope: ScopeContext, args: unknown[]): string {
     return `/subscriptions/${sub}/resourceGroups/${rg}/providers/${path}`;
   }
   if (scope.targetScope === 'subscription') {
-    if (lead.length === 2) return `/subscriptions/${lead[0]}/resourceGroups/${lead[1]}/providers/${path}`;
-    if (lead.length > 2) throw new EvalError('resourceId(): the type must be one of the first two arguments at subscription scope', 'GH_BICEP_RESOURCE_ID');
+    // ARM: "the type must be one of the first 2 arguments at subscription scope" (Azure/bicep#3619)
+    if (lead.length > 1) throw new EvalError('resourceId(): at subscription scope the type must be one of the first two arguments; use extensionResourceId() or a module scoped to the resource group', 'GH_BICEP_RESOURCE_ID');
     return `/subscriptions/${lead[0] ?? scope.subscriptionId}/providers/${path}`;
   }
   return `/providers/${path}`;
