@@ -18,7 +18,7 @@ import type { Registry } from '../policy/compile.js';
 import { compilePolicyDocument, composeScopes, DEFAULT_GLOBAL_POLICY, type CompiledDocument, type ComposedPipeline } from '../policy/document.js';
 import { runPipeline, runSteps, setErrorResponse } from '../policy/pipeline.js';
 import { defaultRegistry } from '../policy/policies/index.js';
-import { PolicyFailure, RequestState, type ApimBackendInfo, type BackendClient, type CertificateStore, type PolicyServices, type RateLimitStore } from '../policy/runtime.js';
+import { MemoryValueCache, PolicyFailure, RequestState, type ApimBackendInfo, type BackendClient, type CertificateStore, type PolicyServices, type RateLimitStore } from '../policy/runtime.js';
 import { createTrustCache } from '../policy/trust.js';
 import { ApimCodes } from './errors.js';
 import { compileTemplate, matchApi, matchOperation, sortOperations, type CompiledOperation } from './matcher.js';
@@ -256,6 +256,7 @@ export class ApimGateway {
       certificateStore: store,
       backends,
       trustCache: createTrustCache(),
+      valueCache: new MemoryValueCache(),
     };
     const deployment: HostDeployment = {
       region: model.location ?? 'local',

@@ -140,8 +140,39 @@ export interface CertificateStore {
   readonly intermediates: readonly Certificate[];
 }
 
+/** The value cache of cache-lookup-value / cache-store-value (an external cache can implement it later). */
+export interface ValueCache {
+  get(key: string, now: number): unknown;
+  set(key: string, value: unknown, durationSeconds: number, now: number): void;
+  delete(key: string): void;
+}
+
+/** A bounded in-memory value cache (entries expire; cleared when full). */
+export class MemoryValueCache implements ValueCache {
+  private readonly map = new Map<string, { value: unknown; until: number }>();
+  constructor(private readonly max = 10_000) {}
+  get(key: string, now: number): unknown {
+    const e = this.map.get(key);
+    if (!e) return undefined;
+    if (e.until <= now) {
+      this.map.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+  set(key: string, value: unknown, durationSeconds: number, now: number): void {
+    if (this.map.size >= this.max) this.map.clear();
+    this.map.set(key, { value, until: now + durationSeconds * 1000 });
+  }
+  delete(key: string): void {
+    this.map.delete(key);
+  }
+}
+
 export interface PolicyServices {
   readonly logger: Logger;
+  /** cache-*-value policies; absent means a cache that keeps nothing. */
+  readonly valueCache?: ValueCache;
   readonly backendClient: BackendClient;
   readonly rateLimits: RateLimitStore;
   readonly certificateStore: CertificateStore;

@@ -39,6 +39,7 @@ export interface PolicyRunOptions {
   readonly store?: Partial<CertificateStore>;
   readonly clock?: Clock;
   readonly namedValues?: Map<string, string>;
+  readonly valueCache?: import('./runtime.js').ValueCache;
   /** Subscription id for rate-limit (undefined: no subscription). */
   readonly subscriptionId?: string;
 }
@@ -97,6 +98,7 @@ async function runPrepared(pipeline: import('./document.js').ComposedPipeline, d
     certificateStore: store,
     backends: new Map(),
     trustCache: createTrustCache(),
+    ...(options.valueCache ? { valueCache: options.valueCache } : {}),
   };
   const state = new RequestState(ctx, services, { scheme: 'https', host: 'backend.example', port: 443, basePath: '/base', backendId: undefined }, path.replace(/^\/api/, '') || '/');
   state.templateQueryNames = new Set(options.templateQueryNames ?? []);

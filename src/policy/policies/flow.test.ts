@@ -43,3 +43,17 @@ test('authentication-basic sets the Authorization header for the backend', async
   const r = await runPolicy(inbound('<authentication-basic username="user" password="p@ss:word" />'));
   assert.equal(r.backendRequests[0]!.headers.get('Authorization'), `Basic ${Buffer.from('user:p@ss:word').toString('base64')}`);
 });
+
+test('cache-store-value / cache-lookup-value / cache-remove-value: values expire after their duration', async () => {
+  const { MemoryValueCache } = await import('../runtime.js');
+  const { fixedClock } = await import('../../core/clock.js');
+  const cache = new MemoryValueCache();
+  const at = (s: number) => fixedClock(new Date(Date.UTC(2030, 0, 1, 0, 0, s)));
+  await runPolicy(inbound('<cache-store-value key="token" value="abc" duration="10" />'), { valueCache: cache, clock: at(0) });
+  const lookup = inbound('<cache-lookup-value key="token" variable-name="t" default-value="none" />');
+  assert.equal((await runPolicy(lookup, { valueCache: cache, clock: at(5) })).ctx.variables.get('t'), 'abc');
+  assert.equal((await runPolicy(lookup, { valueCache: cache, clock: at(11) })).ctx.variables.get('t'), 'none');
+  await runPolicy(inbound('<cache-store-value key="token" value="def" duration="10" />'), { valueCache: cache, clock: at(20) });
+  await runPolicy(inbound('<cache-remove-value key="token" />'), { valueCache: cache, clock: at(21) });
+  assert.equal((await runPolicy(lookup, { valueCache: cache, clock: at(22) })).ctx.variables.get('t'), 'none');
+});

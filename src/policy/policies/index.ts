@@ -2,6 +2,7 @@
 import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
+import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from './cache-value.js';
 import { checkHeader } from './check-header.js';
 import { cors } from './cors.js';
 import { includeFragment } from './include-fragment.js';
@@ -30,6 +31,9 @@ import { validateClientCertificate } from './validate-client-certificate.js';
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationBasic,
   authenticationCertificate,
+  cacheLookupValue,
+  cacheRemoveValue,
+  cacheStoreValue,
   checkHeader,
   choose,
   cors,
