@@ -340,3 +340,9 @@ test('misspelt names get a suggestion', () => {
   assert.ok(m.some((x) => x.includes("did you mean 'location'?")));
   assert.ok(m.some((x) => x.includes("'if' is not available in Bicep: use the '?:' operator")));
 });
+
+test('syntax errors inside one resource body are all reported', () => {
+  const r = evalText(["resource r 'Microsoft.Network/publicIPAddresses@2023-05-01' = {", "  name: 'x'", '  properties: {', '    a: 1 +', "    b: 'ok'", '    c: [1, 2,, 3]', '  }', '}', 'var after = )'].join('\n'));
+  const lines = r.diagnostics.filter((d) => d.code === 'GH_BICEP_SYNTAX').map((d) => d.line);
+  assert.deepEqual(lines, [4, 6, 9]);
+});

@@ -825,29 +825,56 @@ class Parser {
   /** Items of an array or object: separated by new lines or a comma (not a comma and a new line). */
   items(close: string, item: () => void): void {
     this.skipNewlines();
-    for (let n = 0; ; n++) {
+    for (;;) {
       if (this.is(close)) {
         this.next();
         return;
       }
       if (this.peek().kind === 'eof') this.fail(`expected '${close}' but found the end of the file`);
-      item();
-      const t = this.peek();
-      if (this.is(',')) {
-        this.next();
-        if (this.peek().kind === 'newline') {
-          // Bicep rejects a comma followed by a new line; accept it but say so
-          const nl = this.peek();
-          this.errors.push({ message: 'unexpected new line after a comma: separate items by a comma or by new lines, not both (Bicep BCP238)', start: nl.start, end: nl.start + 1 });
-          this.skipNewlines();
+      const before = this.i;
+      try {
+        item();
+        const t = this.peek();
+        if (this.is(',')) {
+          this.next();
+          if (this.peek().kind === 'newline') {
+            // Bicep rejects a comma followed by a new line; accept it but say so
+            const nl = this.peek();
+            this.errors.push({ message: 'unexpected new line after a comma: separate items by a comma or by new lines, not both (Bicep BCP238)', start: nl.start, end: nl.start + 1 });
+            this.skipNewlines();
+          }
+          continue;
         }
-        continue;
-      }
-      if (t.kind === 'newline') {
+        if (t.kind === 'newline') {
+          this.skipNewlines();
+          continue;
+        }
+        if (!this.is(close)) this.fail(`expected a new line, ',' or '${close}' but found ${this.describe(t)}`);
+      } catch (e) {
+        // a broken item: report it (done) and go on with the next line of this list, so the
+        // errors further down a long resource body are reported too
+        if (!(e instanceof ParseFail) || !this.skipItem(close)) throw e;
+        if (this.i === before) this.next();
         this.skipNewlines();
-        continue;
       }
-      if (!this.is(close)) this.fail(`expected a new line, ',' or '${close}' but found ${this.describe(t)}`);
+    }
+  }
+
+  /** Skips the rest of a broken item: to the end of its line, or to the bracket closing the list. False if there is neither. */
+  skipItem(close: string): boolean {
+    let depth = 0;
+    for (;;) {
+      const t = this.peek();
+      if (t.kind === 'eof') return false;
+      if (t.kind === 'punct') {
+        if (t.text === '{' || t.text === '[' || t.text === '(') depth++;
+        else if (t.text === '}' || t.text === ']' || t.text === ')') {
+          if (depth === 0) return t.text === close;
+          depth--;
+        }
+      }
+      if (t.kind === 'newline' && depth === 0) return true;
+      this.next();
     }
   }
 }
