@@ -517,7 +517,7 @@ export class ArmTemplate implements DeploymentUnit {
       default:
         break;
     }
-    if (name.startsWith('list') && !['listkeys'].includes('')) return new Unknown(`${e.name}(…)`);
+    if (name.startsWith('list')) return new Unknown(`${e.name}(…)`); // listKeys, listSecrets …: values of the real service
     const udf = this.functions.get(name);
     if (udf) {
       const defs = Array.isArray(udf.parameters) ? udf.parameters : [];
