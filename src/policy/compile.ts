@@ -86,8 +86,8 @@ export interface PolicyDefinition {
 export const KNOWN_UNSUPPORTED: readonly string[] = [
   'validate-jwt', 'validate-azure-ad-token', 'validate-content', 'validate-headers', 'validate-parameters', 'validate-status-code', 'validate-odata-request', 'validate-graphql-request',
   'cache-lookup', 'cache-store', 'azure-openai-semantic-cache-lookup', 'azure-openai-semantic-cache-store', 'llm-semantic-cache-lookup', 'llm-semantic-cache-store',
-  'json-to-xml', 'xml-to-json', 'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-request', 'wait',
-  'log-to-eventhub', 'emit-metric', 'azure-openai-emit-token-metric', 'llm-emit-token-metric', 'azure-openai-token-limit', 'llm-token-limit', 'llm-content-safety', 'send-one-way-request', 'proxy', 'cross-domain',
+  'json-to-xml', 'xml-to-json', 'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-request',
+  'log-to-eventhub', 'emit-metric', 'azure-openai-emit-token-metric', 'llm-emit-token-metric', 'azure-openai-token-limit', 'llm-token-limit', 'llm-content-safety', 'proxy', 'cross-domain',
   'authentication-managed-identity', 'get-authorization-context', 'publish-to-dapr', 'invoke-dapr-binding', 'set-backend-service-dapr', 'send-service-bus-message', 'set-graphql-resolver', 'http-data-source', 'publish-event', 'sql-data-source', 'cosmosdb-data-source',
 ];
 

@@ -57,3 +57,27 @@ test('cache-store-value / cache-lookup-value / cache-remove-value: values expire
   await runPolicy(inbound('<cache-remove-value key="token" />'), { valueCache: cache, clock: at(21) });
   assert.equal((await runPolicy(lookup, { valueCache: cache, clock: at(22) })).ctx.variables.get('t'), 'none');
 });
+
+test('wait for="all" runs send-requests at the same time; send-one-way-request does not hold the request', async () => {
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const slow = async (): Promise<BackendResponse> => {
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise((r) => setTimeout(r, 30));
+    inFlight--;
+    return ok();
+  };
+  const r = await runPolicy(
+    inbound('<wait for="all"><send-request response-variable-name="a"><set-url>https://a.example/</set-url></send-request><send-request response-variable-name="b"><set-url>https://b.example/</set-url></send-request></wait><return-response/>'),
+    { backend: slow },
+  );
+  assert.equal(maxInFlight, 2);
+  assert.ok(r.ctx.variables.get('a') && r.ctx.variables.get('b'));
+  let release!: () => void;
+  const gate = new Promise<void>((res) => (release = res));
+  const oneWay = await runPolicy(inbound('<send-one-way-request><set-url>https://c.example/</set-url></send-one-way-request><return-response/>'), { backend: async () => (await gate, ok()) });
+  assert.equal(oneWay.ctx.response.statusCode, 200);
+  assert.equal(oneWay.backendRequests.length, 1);
+  release();
+});

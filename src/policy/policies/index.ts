@@ -9,7 +9,7 @@ import { includeFragment } from './include-fragment.js';
 import { ipFilter } from './ip-filter.js';
 import { quota, quotaByKey } from './quota.js';
 import { rateLimit, rateLimitByKey } from './rate-limit.js';
-import { sendRequest } from './send-request.js';
+import { sendOneWayRequest, sendRequest } from './send-request.js';
 import { trace } from './trace.js';
 import { choose } from './choose.js';
 import { findAndReplace } from './find-and-replace.js';
@@ -27,6 +27,7 @@ import { setHeader } from './set-header.js';
 import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
 import { validateClientCertificate } from './validate-client-certificate.js';
+import { wait } from './wait.js';
 
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationBasic,
@@ -43,6 +44,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   quotaByKey,
   rateLimit,
   rateLimitByKey,
+  sendOneWayRequest,
   sendRequest,
   trace,
   findAndReplace,
@@ -60,6 +62,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   setStatus,
   setVariable,
   validateClientCertificate,
+  wait,
 ];
 
 export function defaultRegistry(): Registry {

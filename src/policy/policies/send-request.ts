@@ -15,10 +15,11 @@ import { resolveCredential } from './authentication-certificate.js';
 import { compileSetBody, type BodyMutator } from './set-body.js';
 import { compileSetHeader, type HeaderMutator } from './set-header.js';
 
-export const sendRequest: PolicyDefinition = {
-  name: 'send-request',
+function makeSendRequest(oneWay: boolean): PolicyDefinition {
+  return {
+  name: oneWay ? 'send-one-way-request' : 'send-request',
   sections: ['inbound', 'backend', 'outbound', 'on-error'],
-  attributes: ['mode', 'response-variable-name', 'timeout', 'ignore-error'],
+  attributes: oneWay ? ['mode', 'timeout'] : ['mode', 'response-variable-name', 'timeout', 'ignore-error'],
   compile(el, cc) {
     for (const c of el.children) {
       if (['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate'].includes(c.name)) continue;
@@ -27,9 +28,9 @@ export const sendRequest: PolicyDefinition = {
       } else cc.error(PolicyCodes.GH_POLICY_UNKNOWN_ELEMENT, `<send-request> takes no child element <${c.name}>`, c.offset);
     }
     const mode = cc.choice(el, 'mode', ['new', 'copy'] as const, 'new');
-    const variable = cc.string(el, 'response-variable-name', { required: true });
+    const variable = oneWay ? undefined : cc.string(el, 'response-variable-name', { required: true });
     const timeout = cc.integer(el, 'timeout', { default: 60, min: 0 })!;
-    const ignoreError = cc.boolean(el, 'ignore-error', false, { expressions: false }).constantValue ?? false;
+    const ignoreError = oneWay || (cc.boolean(el, 'ignore-error', false, { expressions: false }).constantValue ?? false);
     let url: PolicyValue<string> | undefined;
     let method: PolicyValue<string> | undefined;
     const headers: HeaderMutator[] = [];
@@ -55,10 +56,9 @@ export const sendRequest: PolicyDefinition = {
         cert = { thumbprint: cc.string(c, 'thumbprint'), certificateId: cc.string(c, 'certificate-id') };
       }
     }
-    if (!url && mode.constantValue !== 'copy') cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, '<send-request> needs <set-url> unless mode="copy"', el.offset);
-    return {
-      ...cc.meta(el),
-      async run(st) {
+    if (!url && mode.constantValue !== 'copy') cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, `<${el.name}> needs <set-url> unless mode="copy"`, el.offset);
+    const meta = cc.meta(el);
+    const send = async (st: import('../runtime.js').RequestState): Promise<void> => {
         const ctx = st.ctx;
         const name = variable ? variable.get(ctx) : '';
         const copy = mode.get(ctx) === 'copy';
@@ -82,6 +82,7 @@ export const sendRequest: PolicyDefinition = {
           const req = backendRequestOf(st, m, target, h, b.bytes, timeout.get(ctx), false);
           st.clientCertificate = saved;
           const r = await st.services.backendClient.send({ ...req, validateCertificateChain: false, validateCertificateName: false });
+          if (oneWay) return;
           const stored: HostResponse = { statusCode: r.statusCode, statusReason: r.statusReason, headers: r.headers, body: { bytes: r.body } };
           // Expressions see an IResponse ((IResponse)context.Variables["…"]); return-response finds the HostResponse behind it.
           const Wrapper = (expr as Record<string, unknown>)['ResponseObject'] as (new (status: number, reason: string, headers: HeaderMap, body: HostBody) => object) | undefined;
@@ -90,7 +91,8 @@ export const sendRequest: PolicyDefinition = {
           ctx.variables.set(name, value);
         } catch (e) {
           if (ignoreError) {
-            ctx.variables.set(name, null);
+            if (oneWay) st.services.logger.log({ level: 'warn', msg: 'send-one-way-request failed', error: e instanceof Error ? e.message : String(e) });
+            else ctx.variables.set(name, null);
             return;
           }
           if (e instanceof PolicyFailure) {
@@ -99,7 +101,17 @@ export const sendRequest: PolicyDefinition = {
           }
           throw new PolicyFailure({ source: 'send-request', reason: 'BackendConnectionFailure', message: String(e), cause: e });
         }
-      },
     };
+    return oneWay
+      ? {
+          ...meta,
+          // Fire and forget: the request does not wait, and a failure is only logged.
+          run: (st) => void send(st).catch((e: unknown) => st.services.logger.log({ level: 'warn', msg: 'send-one-way-request failed', error: e instanceof Error ? e.message : String(e) })),
+        }
+      : { ...meta, run: send };
   },
-};
+  };
+}
+
+export const sendRequest = makeSendRequest(false);
+export const sendOneWayRequest = makeSendRequest(true);
