@@ -1007,11 +1007,6 @@ export class BicepFile implements DeploymentUnit {
       if (a?.kind === 'index' && a.index.kind === 'string' && a.index.holes.length === 0) return a.index.pieces[0];
       throw this.error('GH_BICEP_ARGUMENTS', 'nameof() needs a symbol or a property access', node);
     }
-    if (l === 'if' && argExprs.length === 3) {
-      const c = this.eval(argExprs[0]!, env);
-      if (isUnknown(c)) return new Unknown('if(…)');
-      return this.eval(c === true ? argExprs[1]! : argExprs[2]!, env);
-    }
     const args = argExprs.map((a) => this.eval(a, env));
     switch (l) {
       case 'loadtextcontent':
