@@ -133,6 +133,22 @@ test('fuzz: pathological inputs are diagnostics, not crashes', () => {
   }
 });
 
+test('catastrophic regex backtracking does not hang (V8 falls back to its linear engine)', () => {
+  for (const src of [
+    `@(Regex.IsMatch(new string('a', 40) + "!", "(a+)+$"))`,
+    `@(Regex.IsMatch(new string('a', 40) + "!", "(A+)+$", RegexOptions.IgnoreCase))`,
+    `@(Regex.IsMatch(new string('a', 40) + "!", @"^(\\w+\\s?)*$"))`,
+    `@(Regex.Matches(new string('a', 40) + "!", "(a|aa)+$").Count)`,
+    `@(Regex.Replace(new string('x', 40) + "y", "(x+x+)+z", "-").Length)`,
+  ]) {
+    const r = compileExpression(src, { file: new SourceFile('p.xml', src), offset: 0 });
+    assert.deepEqual(r.diagnostics, [], src);
+    const t0 = Date.now();
+    r.expression!.evaluate(makeTestHost({}));
+    assert.ok(Date.now() - t0 < 1_000, `${src} took ${Date.now() - t0} ms`);
+  }
+});
+
 test('limits: loops, recursion, huge strings and time end in a GH_EXPR_LIMIT error', () => {
   const cases: [string, RegExp][] = [
     ['@{ var i = 0; while (true) { i++; } return i; }', /statements or loop iterations/],

@@ -3,6 +3,7 @@
  * WebUtility and Uri (with .NET's treatment of '+' and '%'), Regex, hashes and HMACs, AES.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
 import { DotNetException } from '../errors.js';
 import { CsObject, csToString, EnumValue, ex, iterate, NO_MEMBER, type Runtime } from './core.js';
 import { OutRef } from './types.js';
@@ -594,6 +595,19 @@ export const URI_TYPE = {
 };
 
 // ───── Regex ─────
+/**
+ * JavaScript regexes cannot be interrupted, so a pattern like (a+)+$ on a long input would hang the
+ * gateway. V8 can switch such a regex to its linear-time engine after too many backtracks; this
+ * turns that on for the process (results are the same, only the engine changes). Patterns with
+ * backreferences or lookarounds cannot use that engine and remain exposed (docs/expressions.md).
+ */
+let linearFallback = false;
+function enableLinearRegexFallback(): void {
+  if (linearFallback) return;
+  linearFallback = true;
+  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+}
+enableLinearRegexFallback();
 function translatePattern(p: string, opts: number): string {
   let s = p;
   if (opts & 32) s = s.replace(/\\#/g, '\u0000').replace(/#.*$/gm, '').replace(/\s+/g, '').replace(/\u0000/g, '#');
@@ -606,19 +620,67 @@ function translatePattern(p: string, opts: number): string {
   return s;
 }
 
+/**
+ * Case-insensitivity by rewriting ASCII letters into classes ([aA]), so that the pattern stays
+ * within what V8's linear-time engine accepts (it refuses the i flag). Escapes, group names and
+ * \p{…} are left alone; inside a class the other case is added.
+ */
+function foldCase(p: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < p.length; i++) {
+    const c = p[i]!;
+    if (c === '\\') {
+      const n = p[i + 1] ?? '';
+      if ((n === 'p' || n === 'P' || n === 'k') && (p[i + 2] === '{' || p[i + 2] === '<')) {
+        const end = p.indexOf(p[i + 2] === '{' ? '}' : '>', i);
+        out += p.slice(i, end + 1);
+        i = end;
+        continue;
+      }
+      out += c + n;
+      i++;
+      continue;
+    }
+    if (!inClass && c === '(' && p[i + 1] === '?' && p[i + 2] === '<' && /[A-Za-z_]/.test(p[i + 3] ?? '')) {
+      const end = p.indexOf('>', i);
+      out += p.slice(i, end + 1);
+      i = end;
+      continue;
+    }
+    if (c === '[' && !inClass) inClass = true;
+    else if (c === ']' && inClass) inClass = false;
+    const lower = c.toLowerCase();
+    const upper = c.toUpperCase();
+    if (/[A-Za-z]/.test(c) && lower !== upper) out += inClass ? lower + upper : `[${lower}${upper}]`;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * .NET patterns on V8. Flags are kept to those V8's linear-time engine supports (g, m, s; u only
+ * when the pattern needs \p{…}) so that a pattern that backtracks catastrophically falls back to
+ * that engine instead of hanging the gateway (see enableLinearRegexFallback).
+ */
 function makeRegExp(pattern: unknown, options: unknown, global: boolean): RegExp {
   if (pattern === null || pattern === undefined) throw ex.argNull('pattern');
   const opts = options instanceof EnumValue ? options.value : 0;
-  let flags = global ? 'gu' : 'u';
   const p = String(pattern);
-  if (opts & 1 || /^\(\?i\)/.test(p)) flags += 'i';
+  let src = translatePattern(p, opts);
+  let flags = global ? 'g' : '';
+  if (/\\[pP]\{|\\u\{/.test(src)) flags += 'u';
+  if (opts & 1 || /^\(\?i\)/.test(p)) {
+    if (/[^\x00-\x7f]/.test(src)) flags += 'i';
+    else src = foldCase(src);
+  }
   if (opts & 2) flags += 'm';
   if (opts & 16) flags += 's';
   try {
-    return new RegExp(translatePattern(p, opts), flags);
+    return new RegExp(src, flags);
   } catch {
     try {
-      return new RegExp(translatePattern(p, opts), flags.replace('u', ''));
+      return new RegExp(src, flags.includes('u') ? flags.replace('u', '') : flags + 'u');
     } catch (e) {
       throw ex.arg(`Invalid pattern '${p}': ${(e as Error).message}`);
     }
