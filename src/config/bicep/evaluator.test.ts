@@ -346,3 +346,12 @@ test('syntax errors inside one resource body are all reported', () => {
   const lines = r.diagnostics.filter((d) => d.code === 'GH_BICEP_SYNTAX').map((d) => d.line);
   assert.deepEqual(lines, [4, 6, 9]);
 });
+
+test('only @export() declarations can be imported', () => {
+  withFiles({ 'lib.bicep': "var hidden = 1\n@export()\nvar shown = 2\n", 'main.bicep': "import { hidden, shown } from 'lib.bicep'\noutput s int = shown\noutput h int = hidden\n" }, (dir) => {
+    const r = evaluateDeploymentSync(dir);
+    const d = r.diagnostics.filter((x) => x.code === 'GH_BICEP_UNDEFINED_SYMBOL');
+    assert.ok(d.some((x) => /'hidden' in .* is not exported/.test(x.message) && x.line === 1), JSON.stringify(r.diagnostics));
+    assert.equal(r.outputs.s, 2);
+  });
+});

@@ -146,6 +146,12 @@ type Sym =
   | { kind: 'import'; alias: string; name: string; path: string; from: BicepFile; offset: number; lazy: Lazy<Sym | undefined> }
   | { kind: 'namespace'; lazy: Lazy<BicepFile> };
 
+/** Only @export() vars, types and functions can be imported. */
+function isExported(sym: Sym): boolean {
+  if (sym.kind !== 'var' && sym.kind !== 'type' && sym.kind !== 'func') return false;
+  return sym.decl.decorators.some((d) => d.name.toLowerCase() === 'export');
+}
+
 function parseTypeString(s: string): { type: string; apiVersion: string | undefined } {
   const at = s.indexOf('@');
   return at < 0 ? { type: s, apiVersion: undefined } : { type: s.slice(0, at), apiVersion: s.slice(at + 1) };
@@ -290,6 +296,7 @@ export class BicepFile implements DeploymentUnit {
                   const f = this.loadImport(path, st.pathSpan.start);
                   const target = f.symbols.get(it.name);
                   if (!target) throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `'${st.path}' does not declare '${it.name}'`, it.span);
+                  if (!isExported(target)) throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `'${it.name}' in '${st.path}' is not exported: add @export() to its declaration`, it.span);
                   return target;
                 }, `import '${it.name}'`),
               };
@@ -908,6 +915,7 @@ export class BicepFile implements DeploymentUnit {
       if (!base.file) throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `'${base.name}.${name}' is not a value`, node);
       const sym = base.file.symbols.get(name);
       if (!sym) throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `'${base.file.path}' does not declare '${name}'`, node);
+      if (!isExported(sym)) throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `'${name}' in '${base.file.path}' is not exported: add @export() to its declaration`, node);
       return base.file.symValue(sym, node);
     }
     if (Array.isArray(base) && base.every((x) => x instanceof ResourceRef) && base.length > 0) {
@@ -979,7 +987,10 @@ export class BicepFile implements DeploymentUnit {
     if (base instanceof NamespaceRef) {
       if (base.file) {
         const sym = base.file.symbols.get(e.name);
-        if (sym?.kind === 'func') return this.callUser(sym.decl, base.file, e.args.map((a) => this.eval(a, env)), e);
+        if (sym?.kind === 'func') {
+          if (!isExported(sym)) throw this.error('GH_BICEP_UNDEFINED_SYMBOL', `'${e.name}' in '${base.file.path}' is not exported: add @export() to its declaration`, e);
+          return this.callUser(sym.decl, base.file, e.args.map((a) => this.eval(a, env)), e);
+        }
         throw this.error('GH_BICEP_UNKNOWN_FUNCTION', `'${base.file.path}' has no function '${e.name}'`, e);
       }
       return this.callFunction(e.name, e.args, env, e);
