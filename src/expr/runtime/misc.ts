@@ -601,13 +601,7 @@ export const URI_TYPE = {
  * turns that on for the process (results are the same, only the engine changes). Patterns with
  * backreferences or lookarounds cannot use that engine and remain exposed (docs/expressions.md).
  */
-let linearFallback = false;
-function enableLinearRegexFallback(): void {
-  if (linearFallback) return;
-  linearFallback = true;
-  setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-}
-enableLinearRegexFallback();
+setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
 function translatePattern(p: string, opts: number): string {
   let s = p;
   if (opts & 32) s = s.replace(/\\#/g, '\u0000').replace(/#.*$/gm, '').replace(/\s+/g, '').replace(/\u0000/g, '#');
@@ -661,7 +655,7 @@ function foldCase(p: string): string {
 /**
  * .NET patterns on V8. Flags are kept to those V8's linear-time engine supports (g, m, s; u only
  * when the pattern needs \p{…}) so that a pattern that backtracks catastrophically falls back to
- * that engine instead of hanging the gateway (see enableLinearRegexFallback).
+ * that engine instead of hanging the gateway (the V8 flag set above).
  */
 function makeRegExp(pattern: unknown, options: unknown, global: boolean): RegExp {
   if (pattern === null || pattern === undefined) throw ex.argNull('pattern');
