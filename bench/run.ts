@@ -35,9 +35,9 @@ each with an RSA-2048 and an ECDSA P-256 server certificate.
 
 Options:
   --quick              about two minutes: 1 s warm-up, 3 runs of 1 s each
-  --runs N             measured runs per contender and case (default 3, at least 3 for a median)
-  --duration S         seconds per run (default 6)
-  --warmup S           seconds of warm-up per contender before measuring (default 3)
+  --runs N             measured runs per contender and case (default 5, at least 3 for a median)
+  --duration S         whole seconds per run (default 4)
+  --warmup S           seconds of warm-up per contender before measuring (default 2)
   --connections N      wrk connections (default 32)
   --threads N          wrk threads (default 1)
   --scenarios LIST     a,b,c (default all)
@@ -210,6 +210,8 @@ interface Contender {
   pids(): number[];
   /** Peak RSS per process, kB, labelled. */
   rss(): { label: string; kb: number }[];
+  /** Gatehouse's resident set right after 'ready' (before any load), kB. */
+  readonly rssAtReadyKb?: number;
   stop(): Promise<void>;
 }
 
@@ -298,6 +300,7 @@ async function startGatehouse(dir: string, entry: string, portMaps: string[], po
   return {
     name: 'gatehouse',
     url: `https://${HOST}:${port}`,
+    rssAtReadyKb: peakRssKb(pid),
     pids: () => [pid],
     rss: () => [{ label: 'process', kb: peakRssKb(pid) }],
     // SIGINT: `gatehouse up` closes its servers and exits, so that --cpu-prof writes its profile
@@ -418,6 +421,7 @@ interface CaseResult {
   readonly key: KeyKind;
   readonly runs: Record<'gatehouse' | 'nginx', RunResult[]>;
   readonly rss: Record<'gatehouse' | 'nginx', { label: string; kb: number }[]>;
+  readonly gatehouseRssAtReadyKb?: number;
 }
 
 const TARGET: Record<Scenario, number> = { a: 0.5, b: 0.9, c: 1.0 };
@@ -479,8 +483,8 @@ function fmt(n: number, digits = 0): string {
 
 function table(results: readonly CaseResult[]): string {
   const lines = [
-    '| scenario | server key | Gatehouse req/s | NGINX req/s | ratio | target | p50 ms GH / NGX | p99 ms GH / NGX | server CPU µs/req GH / NGX | peak RSS MB GH / NGX (master+worker) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| scenario | server key | Gatehouse req/s | NGINX req/s | ratio | target | p50 ms GH / NGX | p99 ms GH / NGX | server CPU µs/req GH / NGX | CPU ratio | peak RSS MB GH (at ready) / NGX (master+worker) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const g = r.runs.gatehouse;
@@ -490,9 +494,11 @@ function table(results: readonly CaseResult[]): string {
     const nr = median(n.map((x) => x.rps));
     const ratio = gr / nr;
     const mb = (kb: number) => fmt(kb / 1024, 1);
+    const gCpu = median(g.map((x) => x.cpuUsPerRequest));
+    const nCpu = median(n.map((x) => x.cpuUsPerRequest));
     const nginxRss = r.rss.nginx.map((x) => mb(x.kb)).join('+');
     lines.push(
-      `| ${TITLE[r.scenario]} | ${r.key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} | ${fmt(gr)} | ${fmt(nr)} | **${fmt(ratio, 2)}x** ${ratio >= TARGET[r.scenario] ? '✓' : '✗'} | ${fmt(TARGET[r.scenario], 1)}x | ${fmt(median(g.map((x) => x.p50Ms)), 2)} / ${fmt(median(n.map((x) => x.p50Ms)), 2)} | ${fmt(median(g.map((x) => x.p99Ms)), 2)} / ${fmt(median(n.map((x) => x.p99Ms)), 2)} | ${fmt(median(g.map((x) => x.cpuUsPerRequest)))} / ${fmt(median(n.map((x) => x.cpuUsPerRequest)))} | ${mb(r.rss.gatehouse[0]?.kb ?? 0)} / ${nginxRss} |`,
+      `| ${TITLE[r.scenario]} | ${r.key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} | ${fmt(gr)} | ${fmt(nr)} | **${fmt(ratio, 2)}x** ${ratio >= TARGET[r.scenario] ? '✓' : '✗'} | ${fmt(TARGET[r.scenario], 1)}x | ${fmt(median(g.map((x) => x.p50Ms)), 2)} / ${fmt(median(n.map((x) => x.p50Ms)), 2)} | ${fmt(median(g.map((x) => x.p99Ms)), 2)} / ${fmt(median(n.map((x) => x.p99Ms)), 2)} | ${fmt(gCpu)} / ${fmt(nCpu)} | ${gCpu > 0 ? fmt(nCpu / gCpu, 2) : '-'}x | ${mb(r.rss.gatehouse[0]?.kb ?? 0)} (${mb(r.gatehouseRssAtReadyKb ?? 0)}) / ${nginxRss} |`,
     );
   }
   return lines.join('\n');
@@ -526,9 +532,9 @@ async function main(): Promise<number> {
     if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} takes a number from ${min} to ${max}`);
     return n;
   };
-  const runs = num(values.runs, 3, values.profile ? 1 : 3, 15, 'runs');
-  const duration = Math.round(num(values.duration, values.quick ? 1 : 6, 1, 60, 'duration')); // wrk takes whole seconds
-  const warmup = Math.round(num(values.warmup, values.quick ? 1 : 3, 0, 30, 'warmup'));
+  const runs = num(values.runs, values.quick ? 3 : 5, values.profile ? 1 : 3, 15, 'runs');
+  const duration = Math.round(num(values.duration, values.quick ? 1 : 4, 1, 60, 'duration')); // wrk takes whole seconds
+  const warmup = Math.round(num(values.warmup, values.quick ? 1 : 2, 0, 30, 'warmup'));
   const scenarios = values.scenarios!.split(',').map((s) => s.trim()) as Scenario[];
   const keys = values.keys!.split(',').map((s) => s.trim()) as KeyKind[];
   if (scenarios.some((s) => !['a', 'b', 'c'].includes(s))) throw new Error('--scenarios takes a comma list of a, b, c');
@@ -624,7 +630,7 @@ async function main(): Promise<number> {
             }
           }
           for (const x of contenders) res.rss[x.name] = x.rss();
-          results.push(res);
+          results.push({ ...res, gatehouseRssAtReadyKb: gatehouse.rssAtReadyKb ?? 0 });
         }
         for (const x of contenders) await x.stop();
         if (profileDir && existsSync(profileDir)) {
