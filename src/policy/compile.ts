@@ -84,7 +84,7 @@ export interface PolicyDefinition {
 
 /** Real API Management policies that Gatehouse does not run (a warning in lint, an error at up). */
 export const KNOWN_UNSUPPORTED: readonly string[] = [
-  'validate-jwt', 'validate-azure-ad-token', 'validate-content', 'validate-headers', 'validate-parameters', 'validate-status-code', 'validate-odata-request', 'validate-graphql-request',
+  'validate-azure-ad-token', 'validate-content', 'validate-headers', 'validate-parameters', 'validate-status-code', 'validate-odata-request', 'validate-graphql-request',
   'cache-lookup', 'cache-store', 'azure-openai-semantic-cache-lookup', 'azure-openai-semantic-cache-store', 'llm-semantic-cache-lookup', 'llm-semantic-cache-store',
   'json-to-xml', 'xml-to-json', 'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-request',
   'log-to-eventhub', 'emit-metric', 'azure-openai-emit-token-metric', 'llm-emit-token-metric', 'azure-openai-token-limit', 'llm-token-limit', 'llm-content-safety', 'proxy', 'cross-domain',

@@ -31,7 +31,7 @@ test('a scope without <base/> drops the broader scopes for that section only; ab
 
 test('diagnostics: unknown element and attribute, wrong section, duplicate base, not-run policy (warning in lint, error at run)', () => {
   const text = `<policies>
-  <inbound><base/><base/><set-hedaer name="a"/><set-header nmae="x" name="y"/><validate-jwt/></inbound>
+  <inbound><base/><base/><set-hedaer name="a"/><set-header nmae="x" name="y"/><validate-content/></inbound>
   <backend><validate-client-certificate/></backend>
   <outbound/><on-error/><extra/>
 </policies>`;

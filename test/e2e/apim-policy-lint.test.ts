@@ -20,7 +20,7 @@ before(() => {
       '    <base />',
       '    <set-hedaer name="x" />',
       '    <set-header nmae="x" name="y" />',
-      '    <validate-jwt header-name="Authorization" />',
+      '    <validate-content max-size="1024" />',
       '    <set-variable name="v" value="@(context.Request.Headers.GetValueOrDefault("A", "<none>"))" />',
       '  </inbound>',
       '  <backend><forward-request timeout="soon" /></backend>',
@@ -55,7 +55,7 @@ test('errors and warnings of every file, FILE:LINE:COLUMN, exit code 1', async (
   assert.deepEqual(lines, [
     "bad.xml:4:5: error GH_POLICY_UNKNOWN_ELEMENT <set-hedaer> is not an API Management policy (did you mean <set-header>?)",
     "bad.xml:5:17: error GH_POLICY_UNKNOWN_ATTRIBUTE <set-header> has no attribute 'nmae' (did you mean 'name'?)",
-    'bad.xml:6:5: warning GH_POLICY_NOT_SUPPORTED <validate-jwt> is an API Management policy that Gatehouse does not run yet',
+    'bad.xml:6:5: warning GH_POLICY_NOT_SUPPORTED <validate-content> is an API Management policy that Gatehouse does not run yet',
     "bad.xml:9:29: error GH_POLICY_INVALID_VALUE <forward-request> attribute 'timeout' must be an integer, got 'soon'",
     'good.cshtml:9:5: warning GH_POLICY_NOT_SUPPORTED <cache-lookup> is an API Management policy that Gatehouse does not run yet',
     "broken.xml:3:48: error GH_POLICY_EXPRESSION_UNBALANCED expression: '(' is never closed",

@@ -27,6 +27,7 @@ import { setHeader } from './set-header.js';
 import { setStatus } from './set-status.js';
 import { setVariable } from './set-variable.js';
 import { validateClientCertificate } from './validate-client-certificate.js';
+import { validateJwt } from './validate-jwt.js';
 import { wait } from './wait.js';
 
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
@@ -62,6 +63,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   setStatus,
   setVariable,
   validateClientCertificate,
+  validateJwt,
   wait,
 ];
 

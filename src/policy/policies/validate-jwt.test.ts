@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { fixedClock } from '../../core/clock.js';
+import { bodyText, inbound, runPolicy } from '../testing.js';
+
+const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+const secret = Buffer.from('a-256-bit-secret-for-tests-only!');
+const NOW = 1_900_000_000;
+const clock = fixedClock(new Date(NOW * 1000));
+
+function hs256(payload: Record<string, unknown>, key = secret): string {
+  const head = b64u(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+  const body = b64u(JSON.stringify(payload));
+  return `${head}.${body}.${b64u(createHmac('sha256', key).update(`${head}.${body}`).digest())}`;
+}
+
+const policy = (extra = '') =>
+  inbound(`<validate-jwt header-name="Authorization" require-scheme="Bearer" failed-validation-httpcode="401" failed-validation-error-message="Unauthorized. Access token is missing or invalid." output-token-variable-name="jwt">
+    <issuer-signing-keys><key>${secret.toString('base64')}</key></issuer-signing-keys>
+    <audiences><audience>api://gatehouse</audience></audiences>
+    <issuers><issuer>https://issuer.example/</issuer></issuers>
+    <required-claims><claim name="roles" match="any"><value>admin</value><value>reader</value></claim></required-claims>
+    ${extra}
+  </validate-jwt>`);
+
+const good = { aud: 'api://gatehouse', iss: 'https://issuer.example/', exp: NOW + 60, roles: ['reader'] };
+const reason = async (token: string | undefined, p = policy()) => {
+  const r = await runPolicy(p, { clock, headers: token === undefined ? {} : { Authorization: `Bearer ${token}` } });
+  return r.ctx.lastError?.reason ?? 'passed';
+};
+
+test('a valid HS256 token passes and is stored for expressions', async () => {
+  const r = await runPolicy(policy(), { clock, headers: { Authorization: `Bearer ${hs256(good)}` } });
+  assert.equal(r.ctx.lastError, undefined);
+  assert.equal(r.backendRequests.length, 1);
+  assert.ok(r.ctx.variables.get('jwt'));
+});
+
+test('each failure has its LastError reason; the answer is the policy code and message', async () => {
+  assert.equal(await reason(undefined), 'TokenNotPresent');
+  assert.equal(await reason('not.a-token'), 'JwtInvalid');
+  assert.equal(await reason(hs256(good, Buffer.from('another secret, another signature'))), 'TokenSignatureInvalid');
+  assert.equal(await reason(hs256({ ...good, exp: NOW - 1 })), 'TokenExpired');
+  assert.equal(await reason(hs256({ ...good, exp: undefined })), 'TokenExpired');
+  assert.equal(await reason(hs256({ ...good, aud: 'api://other' })), 'TokenAudienceNotAllowed');
+  assert.equal(await reason(hs256({ ...good, iss: 'https://evil.example/' })), 'TokenIssuerNotAllowed');
+  assert.equal(await reason(hs256({ ...good, roles: undefined })), 'TokenClaimNotFound');
+  assert.equal(await reason(hs256({ ...good, roles: ['writer'] })), 'TokenClaimValueNotAllowed');
+  const unsigned = `${b64u(JSON.stringify({ alg: 'none' }))}.${b64u(JSON.stringify(good))}.`;
+  assert.equal(await reason(unsigned), 'TokenSignatureInvalid');
+  const r = await runPolicy(policy(), { clock, headers: { Authorization: `Basic ${hs256(good)}` } });
+  assert.equal(r.ctx.response.statusCode, 401);
+  assert.deepEqual(JSON.parse(bodyText(r)), { statusCode: 401, message: 'Unauthorized. Access token is missing or invalid.' });
+});
+
+test('RS256 with an RSA modulus/exponent key; clock-skew; a key of the wrong kind is TokenSignatureKeyNotFound', async () => {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = publicKey.export({ format: 'jwk' }) as { n: string; e: string };
+  const head = b64u(JSON.stringify({ alg: 'RS256' }));
+  const body = b64u(JSON.stringify({ exp: NOW - 5 }));
+  const token = `${head}.${body}.${b64u(sign('sha256', Buffer.from(`${head}.${body}`), privateKey))}`;
+  const p = (skew: number) => inbound(`<validate-jwt token-value="${token}" clock-skew="${skew}"><issuer-signing-keys><key n="${jwk.n}" e="${jwk.e}" /></issuer-signing-keys></validate-jwt>`);
+  assert.equal((await runPolicy(p(10), { clock })).ctx.lastError?.reason, undefined);
+  assert.equal((await runPolicy(p(0), { clock })).ctx.lastError?.reason, 'TokenExpired');
+  const hsOnly = inbound(`<validate-jwt token-value="${token}" clock-skew="10"><issuer-signing-keys><key>${secret.toString('base64')}</key></issuer-signing-keys></validate-jwt>`);
+  assert.equal((await runPolicy(hsOnly, { clock })).ctx.lastError?.reason, 'TokenSignatureKeyNotFound');
+});
