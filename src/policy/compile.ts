@@ -63,7 +63,8 @@ export class PolicyValue<T> {
 export function expressionFailure(e: unknown, source: string): PolicyFailure {
   if (e instanceof PolicyFailure) return e;
   const msg = e instanceof Error ? e.message : String(e);
-  return new PolicyFailure({ source: 'expression', reason: 'ExpressionValueEvaluationFailure', message: `Expression evaluation failed. ${msg}`, logReason: 'expression_failed', cause: e, ...(source ? {} : {}) });
+  void source;
+  return new PolicyFailure({ source: 'expression', reason: 'ExpressionValueEvaluationFailure', message: `Expression evaluation failed. ${msg}`, logReason: 'expression_failed', cause: e });
 }
 
 /** What the compiler knows about the deployment, to check references at load. */

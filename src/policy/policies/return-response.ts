@@ -25,8 +25,6 @@ export const returnResponse: PolicyDefinition = {
     const status: ResponseMutator[] = [];
     const headers: HeaderMutator[] = [];
     const bodies: BodyMutator[] = [];
-    const order: (() => void)[] = [];
-    void order;
     const mutators: { kind: 'status' | 'header' | 'body'; index: number }[] = [];
     for (const c of el.children) {
       cc.checkAttributes(c, c.name === 'set-status' ? ['code', 'reason'] : c.name === 'set-header' ? ['name', 'exists-action'] : c.name === 'set-body' ? ['template', 'xsi-nil'] : []);
