@@ -5,3 +5,5 @@ export { EDGE_CODES } from './errors.js';
 export { PAGES, SERVER_HEADER } from './pages.js';
 export type { GatewayReason } from './pages.js';
 export type { ApplicationGatewayModel } from '../model/applicationGateway.js';
+export { startApplicationGatewayCluster, workerCount } from './cluster.js';
+export type { ClusterOptions } from './cluster.js';

@@ -1,0 +1,62 @@
+/**
+ * The entry of a gateway worker process (see cluster.ts): waits for its configuration from the
+ * primary, runs one instance of the gateway, and stops when the primary says so.
+ */
+import { isGatehouseError, messageOf } from '../core/errors.js';
+import type { Logger, LogRecord } from '../core/logger.js';
+import { MutableAddressBook } from '../model/network.js';
+import { parseCertificates } from '../pki/index.js';
+import { reviveModel, type WorkerMessage, type WorkerStart } from './cluster.js';
+import { startApplicationGateway, type RunningEdge } from './gateway.js';
+
+const send = (m: WorkerMessage) => process.send?.(m);
+
+function ipcLogger(fields: Record<string, unknown> = {}): Logger {
+  return {
+    log(record: LogRecord) {
+      send({ type: 'gatehouse-edge-log', record: { ...fields, ...record, worker: process.pid } });
+    },
+    child(extra) {
+      return ipcLogger({ ...fields, ...extra });
+    },
+  };
+}
+
+let edge: RunningEdge | undefined;
+
+process.on('message', (m: WorkerStart | { type: 'gatehouse-edge-close' }) => {
+  if (m.type === 'gatehouse-edge-start') {
+    const book = new MutableAddressBook();
+    for (const [key, endpoint] of m.addressBook) {
+      const i = key.lastIndexOf(':');
+      const port = key.slice(i + 1);
+      book.set(key.slice(0, i), port === '*' ? '*' : Number(port), endpoint);
+    }
+    startApplicationGateway(reviveModel(m), {
+      ...(m.bindAddress ? { bindAddress: m.bindAddress } : {}),
+      portMap: new Map(m.portMap),
+      addressBook: book,
+      extraTrustedRoots: m.extraTrustedRootsPem.flatMap((pem, i) => parseCertificates(pem, { origin: `extraTrustedRoots[${i}]` })),
+      ...(m.log ? { logger: ipcLogger() } : {}),
+      ...(m.drainTimeoutMs !== undefined ? { drainTimeoutMs: m.drainTimeoutMs } : {}),
+    }).then(
+      (running) => {
+        edge = running;
+        send({ type: 'gatehouse-edge-ready', listeners: [...running.listeners] });
+      },
+      (e: unknown) => {
+        send({ type: 'gatehouse-edge-failed', code: isGatehouseError(e) ? e.code : 'GH_INTERNAL', message: messageOf(e) });
+        setTimeout(() => process.exit(1), 50);
+      },
+    );
+  } else if (m.type === 'gatehouse-edge-close') {
+    void (edge?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  }
+});
+
+send({ type: 'gatehouse-edge-hello' });
+
+// The primary went away: nothing left to serve for.
+process.on('disconnect', () => {
+  void (edge?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+});
