@@ -289,6 +289,8 @@ export class CompileContext {
       const expr = this.compileExpr(a.expression);
       return expr ? PolicyValue.expression(expr, convert) : PolicyValue.failed<T>(a.expression.text);
     }
+    // A {{name}} left unresolved (lint without named values) is checked when the value is known.
+    if (/\{\{[A-Za-z0-9._-]+\}\}/.test(a.value)) return PolicyValue.failed<T>(a.value);
     return PolicyValue.constant(literal ? literal(a.value) : convert(a.value), a.value);
   }
 
