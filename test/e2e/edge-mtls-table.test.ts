@@ -11,7 +11,7 @@ import { memoryLogger } from '../../src/core/logger.js';
 import { gatewayChildId as id, generate, makeTestPki, request, seedGateway, startBackend, startSeed, type Backend, type GeneratedCert, type TestPki } from './edge-support.js';
 
 type Kind = 'TLS' | 'mTLS Strict' | 'mTLS Passthrough';
-type Client = 'no cert' | 'trusted' | 'other CA' | 'expired' | 'not yet valid' | 'spoofed header';
+type Client = 'no cert' | 'trusted' | 'trusted, leaf only' | 'other CA' | 'expired' | 'not yet valid' | 'spoofed header';
 type Wire = '200' | '400 no cert' | '400 cert error';
 type AtBackend = 'no header' | 'client cert' | '-';
 
@@ -24,6 +24,7 @@ const table: [Kind, Client, Wire, AtBackend, string][] = [
   ['TLS', 'spoofed header', '200', 'no header', ''],
   ['mTLS Strict', 'no cert', '400 no cert', '-', ''],
   ['mTLS Strict', 'trusted', '200', 'client cert', 'SUCCESS'],
+  ['mTLS Strict', 'trusted, leaf only', '200', 'client cert', 'SUCCESS'],
   ['mTLS Strict', 'other CA', '400 cert error', '-', ''],
   ['mTLS Strict', 'expired', '400 cert error', '-', ''],
   ['mTLS Strict', 'not yet valid', '400 cert error', '-', ''],
@@ -49,6 +50,7 @@ describe('listener kind × client certificate → wire result', () => {
     const day = 86400_000;
     clients = {
       trusted: { cert: await generate('CN=Table Client', { issuer: intermediate, clientAuth: true }), chain: [intermediate] },
+      'trusted, leaf only': { cert: await generate('CN=Table Client Leaf Only', { issuer: intermediate, clientAuth: true }), chain: [] },
       'other CA': { cert: pki.otherClient, chain: [pki.otherCa] },
       expired: { cert: await generate('CN=Expired Client', { issuer: intermediate, clientAuth: true, notBefore: new Date(Date.now() - 10 * day), notAfter: new Date(Date.now() - day) }), chain: [intermediate] },
       'not yet valid': { cert: await generate('CN=Future Client', { issuer: intermediate, clientAuth: true, notBefore: new Date(Date.now() + day), notAfter: new Date(Date.now() + 10 * day) }), chain: [intermediate] },
