@@ -225,3 +225,63 @@ describe('backends, probes, path maps, redirects', () => {
     assert.match(String(rec.transactionId), /^[0-9a-f]{32}$/);
   });
 });
+
+describe('HTTPS backends: whose certificate the gateway trusts', () => {
+  const start = async (pki: TestPki, backend: Backend, opts: { uploadRoot?: boolean; extra?: boolean; hostName?: string; validateSNI?: boolean }) => {
+    const resource = gatewayResource({
+      frontendIPConfigurations: [{ name: 'fip', properties: {} }],
+      frontendPorts: [{ name: 'p443', properties: { port: 443 } }],
+      sslCertificates: [{ name: 'cert', properties: { data: pki.frontendPfx, password: PFX_PASSWORD } }],
+      httpListeners: [listener('l', 'p443')],
+      backendAddressPools: [{ name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }] } }],
+      ...(opts.uploadRoot ? { trustedRootCertificates: [{ name: 'platform', properties: { data: pki.platformCa.certPem } }] } : {}),
+      backendHttpSettingsCollection: [
+        {
+          name: 's',
+          properties: {
+            port: 443,
+            protocol: 'Https',
+            hostName: opts.hostName ?? APIM_HOST,
+            ...(opts.validateSNI === false ? { validateSNI: false } : {}),
+            ...(opts.uploadRoot ? { trustedRootCertificates: [ref('trustedRootCertificates', 'platform')] } : {}),
+          },
+        },
+      ],
+      requestRoutingRules: [{ name: 'r', properties: { priority: 1, ruleType: 'Basic', httpListener: ref('httpListeners', 'l'), backendAddressPool: ref('backendAddressPools', 'pool'), backendHttpSettings: ref('backendHttpSettingsCollection', 's') } }],
+    });
+    const model = adaptApplicationGateway(resource, { resources: [resource], diagnostics: new DiagnosticBag() })!;
+    const book = new MutableAddressBook();
+    book.set('10.0.1.4', 443, { host: '127.0.0.1', port: backend.port });
+    return startApplicationGateway(model, { portMap: new Map([[443, 0]]), addressBook: book, ...(opts.extra ? { extraTrustedRoots: parseCertificates(pki.platformCa.certPem, { origin: 'platform' }) } : {}) });
+  };
+
+  let pki: TestPki;
+  let backend: Backend;
+  before(async () => {
+    pki = await makeTestPki();
+    // The default probe asks for '/' with the settings host; the backend answers 200.
+    backend = await startBackend(pki, { statusPath: '/' });
+  });
+  after(async () => {
+    await backend?.close();
+  });
+
+  const cases: [string, Parameters<typeof start>[2], number][] = [
+    ['no trusted root for the backend CA → unhealthy → 502', {}, 502],
+    ['the backend CA uploaded as trustedRootCertificates → 200', { uploadRoot: true }, 200],
+    ['the backend CA as Gatehouse platform CA (extraTrustedRoots) → 200', { extra: true }, 200],
+    ['settings hostName not in the backend certificate → 502', { extra: true, hostName: 'other.azure-api.net' }, 502],
+    ['… unless validateSNI is false → 200', { extra: true, hostName: 'other.azure-api.net', validateSNI: false }, 200],
+  ];
+  for (const [name, opts, status] of cases) {
+    test(name, async () => {
+      const edge = await start(pki, backend, opts);
+      try {
+        const r = await request({ port: edge.listeners[0]!.localPort, ca: pki.frontendCa.certPem, path: '/x' });
+        assert.equal(r.status, status);
+      } finally {
+        await edge.close();
+      }
+    });
+  }
+});
