@@ -33,6 +33,7 @@ import { compileHostMatcher, hostOf, type HostMatcher } from './hosts.js';
 import { PAGES, SERVER_HEADER, rawPageResponse, type GatewayReason, type Page } from './pages.js';
 import { CompiledRewriteSet, type RewriteContext } from './rewrite.js';
 import { parseClientHello } from './tls/clientHello.js';
+import { opensslCiphers } from './tls/ciphers.js';
 import { OcspChecker, type OcspResult } from './ocsp.js';
 
 export interface EdgeOptions {
@@ -228,7 +229,15 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
           pfx = Buffer.from(cert.data, 'base64');
           secureContextCache.set(cert.name, pfx);
         }
+        let ciphers: string | undefined;
+        if (policy.cipherSuites.length > 0) {
+          const mapped = opensslCiphers(policy.cipherSuites);
+          if (mapped.unknown.length) bag.error(EDGE_CODES.GH_EDGE_UNSUPPORTED, `listener '${l.name}': unknown cipher suites ${mapped.unknown.join(', ')}`, at(profile?.sslPolicy ? `properties.sslProfiles[${model.sslProfiles.indexOf(profile)}].properties.sslPolicy.cipherSuites` : 'properties.sslPolicy.cipherSuites'));
+          // TLS 1.3 suites stay Node's defaults unless the policy names some.
+          ciphers = mapped.ciphers.includes('TLS_') ? mapped.ciphers : `${mapped.ciphers}:${tls.DEFAULT_CIPHERS.split(':').filter((c) => c.startsWith('TLS_')).join(':')}`;
+        }
         const tlsOptions: tls.TlsOptions = {
+          ...(ciphers ? { ciphers, honorCipherOrder: true } : {}),
           pfx,
           passphrase: cert.password?.reveal() ?? '',
           minVersion: TLS_VERSIONS[policy.minProtocolVersion],

@@ -57,11 +57,13 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
         { name: 'p8443', properties: { port: 8443 } },
         { name: 'p80', properties: { port: 80 } },
         { name: 'p9443', properties: { port: 9443 } },
+        { name: 'p9444', properties: { port: 9444 } },
       ],
       trustedClientCertificates: [{ name: 'dev', properties: { data: fixture('dev-intermediate-ca-with-root-ca.cer').toString('utf8') } }],
       sslProfiles: [
         { name: 'mtlsB', properties: { clientAuthConfiguration: { verifyClientCertIssuerDN: true }, trustedClientCertificates: [ref('trustedClientCertificates', 'dev')] } },
         { name: 'tls13', properties: { sslPolicy: { policyType: 'Custom', minProtocolVersion: 'TLSv1_3' } } },
+        { name: 'ciphers', properties: { sslPolicy: { policyType: 'Custom', minProtocolVersion: 'TLSv1_2', cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256'] } } },
       ],
       httpListeners: [
         listener('la', 'p443', { hostName: 'a.example', sslCertificate: ref('sslCertificates', 'certA') }),
@@ -70,6 +72,7 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
         listener('ld', 'p8443', { hostName: 'only.example' }),
         { name: 'lh', properties: { protocol: 'Http', frontendIPConfiguration: ref('frontendIPConfigurations', 'fip'), frontendPort: ref('frontendPorts', 'p80') } },
         listener('l13', 'p9443', { sslProfile: ref('sslProfiles', 'tls13') }),
+        listener('lciph', 'p9444', { sslProfile: ref('sslProfiles', 'ciphers') }),
       ],
       rewriteRuleSets: ['la', 'lb', 'lc', 'ld', 'lh', 'l13'].map(tagSet),
       requestRoutingRules: [
@@ -79,10 +82,11 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
         basicRule('rd', 'ld', 30, 'tag-ld'),
         basicRule('rh', 'lh', 40, 'tag-lh'),
         basicRule('r13', 'l13', 50, 'tag-l13'),
+        basicRule('rciph', 'lciph', 60),
       ],
     });
     backend = await startBackend(pki);
-    edge = await startSeed(pki, backend, resource, undefined, { portMap: new Map([[443, 0], [8443, 0], [80, 0], [9443, 0]]) });
+    edge = await startSeed(pki, backend, resource, undefined, { portMap: new Map([[443, 0], [8443, 0], [80, 0], [9443, 0], [9444, 0]]) });
   });
   after(async () => {
     await edge?.close();
@@ -188,6 +192,12 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
     const r = await request({ port: port('l13'), ca, minVersion: 'TLSv1.3' });
     assert.equal(r.status, 200);
     assert.deepEqual(backend.header('X-Listener'), ['l13']);
+  });
+
+  test('sslPolicy cipherSuites (IANA names) restrict TLS 1.2 ciphers', async () => {
+    await assert.rejects(request({ port: port('lciph'), ca, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }));
+    const r = await request({ port: port('lciph'), ca, maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256' });
+    assert.equal(r.status, 200);
   });
 
   test('the gateway default policy (AppGwSslPolicy20220101) refuses TLS 1.1', async () => {

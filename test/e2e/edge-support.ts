@@ -298,6 +298,7 @@ export interface ClientOptions {
   readonly body?: string;
   readonly minVersion?: tls.SecureVersion;
   readonly maxVersion?: tls.SecureVersion;
+  readonly ciphers?: string;
 }
 
 /** One HTTPS request on a fresh connection. */
@@ -317,6 +318,7 @@ export function request(o: ClientOptions): Promise<ClientResponse> {
         ...(o.key ? { key: o.key, cert: o.cert } : {}),
         ...(o.minVersion ? { minVersion: o.minVersion } : {}),
         ...(o.maxVersion ? { maxVersion: o.maxVersion } : {}),
+        ...(o.ciphers ? { ciphers: o.ciphers } : {}),
         agent: false,
         timeout: 10_000,
       },
