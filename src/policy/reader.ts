@@ -228,13 +228,14 @@ export function readPolicyXml(path: string, text: string, options: ReadOptions =
   }
 
   const named = options.namedValues;
-  const subst = (s: string, offset: number): string => {
+  const subst = (s: string, offset: number, quiet = false): string => {
     if (!s.includes('{{')) return s;
     // Named values have names of letters, digits, '.', '-' and '_' ({{ liquid }} is not one).
     return s.replace(/\{\{([A-Za-z0-9._-]+)\}\}/g, (m, name: string) => {
       if (!named) return m;
       const v = named.get(name.trim()) ?? [...named].find(([k]) => k.toLowerCase() === name.trim().toLowerCase())?.[1];
       if (v === undefined) {
+        if (quiet) return m;
         diagnostics.push(makeDiagnostic(options.unknownNamedValue ?? 'error', PolicyCodes.GH_POLICY_NAMED_VALUE_UNKNOWN, `named value '${name.trim()}' is not defined`, { file, offset }));
         return m;
       }
@@ -320,7 +321,9 @@ export function readPolicyXml(path: string, text: string, options: ReadOptions =
     let textValue = '';
     if (hasPlaceholder(trimmed)) textExpression = expressionOf(trimmed, textOffset);
     else {
-      textValue = subst(trimmed, textOffset);
+      // In a Liquid body, {{ name }} is Liquid unless a named value of that name exists.
+      const liquid = b.name === 'set-body' && b.attributes.some((a) => a.name === 'template' && a.value.toLowerCase() === 'liquid');
+      textValue = subst(trimmed, textOffset, liquid);
       if ((textValue.startsWith('@(') || textValue.startsWith('@{')) && textValue !== trimmed) {
         textExpression = { text: textValue, offset: textOffset };
         textValue = '';
