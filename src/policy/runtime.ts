@@ -223,6 +223,8 @@ export class RequestState {
   templateQueryNames: ReadonlySet<string> = new Set();
   /** Responses stored in variables by send-request, by the object expressions see. */
   readonly storedResponses = new WeakMap<object, import('../expr/host.js').HostResponse>();
+  /** The response-cache key chosen by cache-lookup, for cache-store. */
+  cacheKey: string | undefined;
   /** Why the gateway answered itself, for the log ('no_client_cert' …). */
   logReason: string | undefined;
 

@@ -81,3 +81,19 @@ test('wait for="all" runs send-requests at the same time; send-one-way-request d
   assert.equal(oneWay.backendRequests.length, 1);
   release();
 });
+
+test('cache-lookup / cache-store: a second GET with the same varying header is answered from the cache', async () => {
+  const { MemoryValueCache } = await import('../runtime.js');
+  const cache = new MemoryValueCache();
+  const p = preparePolicy(inbound('<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"><vary-by-header>Accept</vary-by-header></cache-lookup>', { outbound: '<cache-store duration="60" />' }));
+  let calls = 0;
+  const backend = () => (calls++, { statusCode: 200, statusReason: 'OK', headers: new HeaderMap([['Content-Type', 'text/plain']]), body: Buffer.from(`answer ${calls}`) });
+  const first = await p.run({ valueCache: cache, backend, headers: { Accept: 'text/plain' } });
+  const second = await p.run({ valueCache: cache, backend, headers: { Accept: 'text/plain' } });
+  const other = await p.run({ valueCache: cache, backend, headers: { Accept: 'application/json' } });
+  assert.equal(calls, 2);
+  assert.equal(first.ctx.response.body.bytes?.toString(), 'answer 1');
+  assert.equal(second.ctx.response.body.bytes?.toString(), 'answer 1');
+  assert.equal(second.state.logReason, 'cache_hit');
+  assert.equal(other.ctx.response.body.bytes?.toString(), 'answer 2');
+});

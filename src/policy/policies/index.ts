@@ -2,6 +2,7 @@
 import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
+import { cacheLookup, cacheStore } from './cache-response.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from './cache-value.js';
 import { checkHeader } from './check-header.js';
 import { cors } from './cors.js';
@@ -33,7 +34,9 @@ import { wait } from './wait.js';
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationBasic,
   authenticationCertificate,
+  cacheLookup,
   cacheLookupValue,
+  cacheStore,
   cacheRemoveValue,
   cacheStoreValue,
   checkHeader,
