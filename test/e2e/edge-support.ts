@@ -117,8 +117,9 @@ export async function startBackend(pki: TestPki, options: { delayMs?: number; st
       const answer = options.respond?.(req);
       const send = () => {
         if (res.destroyed) return;
-        res.writeHead(answer?.status ?? 200, { 'Content-Type': 'application/json', 'X-Backend': options.name ?? 'yes', Server: 'backend' });
-        res.end(answer?.body ?? JSON.stringify({ url: req.url, method: req.method }));
+        const body = Buffer.from(answer?.body ?? JSON.stringify({ url: req.url, method: req.method }));
+        res.writeHead(answer?.status ?? 200, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'X-Backend': options.name ?? 'yes', Server: 'backend' });
+        res.end(body);
       };
       const delay = answer?.delayMs ?? (req.url !== (options.statusPath ?? '/status-0123456789abcdef') ? options.delayMs : undefined);
       if (delay) setTimeout(send, delay);
