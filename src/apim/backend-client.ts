@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import { HeaderMap } from '../core/headers.js';
 import type { AddressBook } from '../model/network.js';
 import { queryString } from '../policy/context.js';
@@ -29,7 +30,8 @@ export class NodeBackendClient implements BackendClient {
         maxSockets: 256,
         rejectUnauthorized: req.validateCertificateChain,
         ...(req.validateCertificateName ? {} : { checkServerIdentity: () => undefined }),
-        ...(this.trustedRoots && this.trustedRoots.length ? { ca: [...(this.trustedRoots as string[])] } : {}),
+        // Node's roots plus the extra ones (a `ca` option alone would replace Node's list).
+        ...(this.trustedRoots && this.trustedRoots.length ? { ca: [...tls.rootCertificates, ...this.trustedRoots] } : {}),
         ...(req.clientCertificate ? { cert: req.clientCertificate.certPem, key: req.clientCertificate.keyPem } : {}),
       });
       this.httpsAgents.set(key, a);

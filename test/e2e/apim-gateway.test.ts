@@ -293,6 +293,42 @@ describe('hostnameConfigurations and backend timeouts', () => {
     }
   });
 
+  test('a backend entity with validateCertificateChain: trusted through backendTrustedRootsPem, refused otherwise', async () => {
+    const tls = makeServerTls([HOST]);
+    const trustedTls = makeServerTls(['127.0.0.1']);
+    const otherTls = makeServerTls(['127.0.0.1']);
+    const trusted = await startEchoBackend(trustedTls);
+    const other = await startEchoBackend(otherTls);
+    const logger = memoryLogger();
+    const op = (name: string, backendId: string) => [
+      res('apis/operations', `apim-sample/client-cert-api/${name}`, { method: 'GET', urlTemplate: `/${name}` }),
+      res('apis/operations/policies', `apim-sample/client-cert-api/${name}/policy`, { format: 'rawxml', value: `<policies><inbound><base/><set-backend-service backend-id="${backendId}"/></inbound><backend><forward-request/></backend></policies>` }),
+    ];
+    const apim = await startApiManagement(
+      modelOf([
+        ...seedService(),
+        res('backends', 'apim-sample/trusted', { url: `https://127.0.0.1:${trusted.port}`, protocol: 'http', tls: { validateCertificateChain: true, validateCertificateName: true } }),
+        res('backends', 'apim-sample/other', { url: `https://127.0.0.1:${other.port}`, protocol: 'http', tls: { validateCertificateChain: true, validateCertificateName: true } }),
+        ...op('to-trusted', 'trusted'),
+        ...op('to-other', 'other'),
+      ]),
+      { tls, portMap: new Map([[443, 0]]), logger, backendTrustedRootsPem: [trustedTls.cert] },
+    );
+    try {
+      const ok = await httpsRequest({ port: apim.localPort, path: '/client-cert/to-trusted', host: HOST, ca: tls.cert });
+      assert.equal(ok.status, 200, ok.body);
+      const refused = await httpsRequest({ port: apim.localPort, path: '/client-cert/to-other', host: HOST, ca: tls.cert });
+      assert.equal(refused.status, 500);
+      assert.equal(logger.records.find((x) => x.msg === 'request' && x.path === '/client-cert/to-other')?.lastError, 'BackendConnectionFailure');
+      assert.equal(other.requests.length, 0);
+    } finally {
+      await apim.close();
+      await trusted.close();
+      await other.close();
+      for (const t of [tls, trustedTls, otherTls]) t.cleanup();
+    }
+  });
+
   test('forward-request timeout: 504 with reason Timeout when the backend is slower', async () => {
     const tls = makeServerTls([HOST]);
     const backendTls = makeServerTls(['127.0.0.1']);
