@@ -121,3 +121,46 @@ describe('forged X-ARR-ClientCert on the seed gateway (default-rewrite-rules, en
     assert.equal(backend.requests.length, before);
   });
 });
+
+describe('request bodies reach the backend', () => {
+  let pki: TestPki;
+  let backend: Backend;
+  let edge: RunningEdge;
+  let port: number;
+  before(async () => {
+    pki = await makeTestPki();
+    backend = await startBackend(pki);
+    edge = await startSeed(pki, backend, seedGateway(pki, { enableHttp2: true }));
+    port = edge.listeners.find((l) => l.name === 'https-listener')!.localPort;
+  });
+  after(async () => {
+    await edge?.close();
+    await backend?.close();
+  });
+
+  test('HTTP/1.1 with Content-Length', async () => {
+    const r = await request({ port, ca: pki.frontendCa.certPem, method: 'POST', path: '/post', headers: { 'Content-Type': 'application/json' }, body: '{"a":1}' });
+    assert.equal(r.status, 200);
+    assert.equal(backend.requests.at(-1)!.body, '{"a":1}');
+    assert.deepEqual(backend.header('content-length'), ['7']);
+  });
+
+  test('HTTP/1.1 chunked', async () => {
+    const out = await rawTls({ port, ca: pki.frontendCa.certPem, data: `POST /chunked HTTP/1.1\r\nHost: ${FRONT_HOST}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n` });
+    assert.match(out, /^HTTP\/1\.1 200 OK/);
+    assert.equal(backend.requests.at(-1)!.body, 'hello world');
+  });
+
+  test('HTTP/2 with a body', async () => {
+    const r = await requestH2({ port, ca: pki.frontendCa.certPem, method: 'POST', path: '/h2post', body: 'x'.repeat(100_000) });
+    assert.equal(r.status, 200);
+    assert.equal(backend.requests.at(-1)!.body.length, 100_000);
+  });
+
+  test('HEAD: the backend\'s headers, no body', async () => {
+    const r = await request({ port, ca: pki.frontendCa.certPem, method: 'HEAD', path: '/head' });
+    assert.equal(r.status, 200);
+    assert.equal(r.body, '');
+    assert.equal(backend.requests.at(-1)!.method, 'HEAD');
+  });
+});
