@@ -648,8 +648,10 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       return;
     }
     // RFC 9112: a request we cannot parse safely (whitespace before the colon, obs-fold, CL+TE …) gets 400 and the connection closes.
-    socket.end(rawPageResponse(PAGES.badRequest, clock.now()));
-    if (logger) logger.log({ level: 'info', msg: 'access', category: 'ApplicationGatewayAccessLog', instanceId, clientIP: socket.remoteAddress, httpStatus: 400, reason: 'bad_request', error_info: err.code ?? err.message });
+    const [page, reason]: [Page, GatewayReason] =
+      err.code === 'HPE_HEADER_OVERFLOW' ? [PAGES.headerTooLarge, 'header_too_large'] : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [PAGES.requestTimeout, 'request_timeout'] : [PAGES.badRequest, 'bad_request'];
+    socket.end(rawPageResponse(page, clock.now()));
+    if (logger) logger.log({ level: 'info', msg: 'access', category: 'ApplicationGatewayAccessLog', instanceId, clientIP: socket.remoteAddress, httpStatus: page.status, reason, error_info: err.code ?? err.message });
   };
 
   const setupTlsServer = (group: PortGroup, l: CompiledListener) => {

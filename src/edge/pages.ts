@@ -16,6 +16,8 @@ export type GatewayReason =
   | 'no_listener_for_host'
   | 'plain_http_to_https_port'
   | 'bad_request'
+  | 'header_too_large'
+  | 'request_timeout'
   | 'h2c_upgrade'
   | 'backend_unhealthy'
   | 'backend_error'
@@ -45,6 +47,9 @@ export const PAGES = {
   certError: mk(400, 'Bad Request', page('400 The SSL certificate error', '400 Bad Request', 'The SSL certificate error'), true),
   plainHttpToHttps: mk(400, 'Bad Request', page('400 The plain HTTP request was sent to HTTPS port', '400 Bad Request', 'The plain HTTP request was sent to HTTPS port'), true),
   badRequest: mk(400, 'Bad Request', page('400 Bad Request', '400 Bad Request'), true),
+  /** NGINX's 494 page, sent as 400. */
+  headerTooLarge: mk(400, 'Bad Request', page('400 Request Header Or Cookie Too Large', '400 Bad Request', 'Request Header Or Cookie Too Large'), true),
+  requestTimeout: mk(408, 'Request Time-out', page('408 Request Time-out', '408 Request Time-out'), true),
   forbidden: mk(403, 'Forbidden', page('403 Forbidden', '403 Forbidden')),
   notFound: mk(404, 'Not Found', page('404 Not Found', '404 Not Found')),
   internalError: mk(500, 'Internal Server Error', page('500 Internal Server Error', '500 Internal Server Error')),

@@ -164,3 +164,20 @@ describe('request bodies reach the backend', () => {
     assert.equal(backend.requests.at(-1)!.method, 'HEAD');
   });
 });
+
+describe('limits', () => {
+  test('a header block over 32 KB: 400 Request Header Or Cookie Too Large, connection closed', async () => {
+    const pki = await makeTestPki();
+    const backend = await startBackend(pki);
+    const edge = await startSeed(pki, backend, seedGateway(pki));
+    try {
+      const out = await rawTls({ port: edge.listeners[0]!.localPort, ca: pki.frontendCa.certPem, data: `GET / HTTP/1.1\r\nHost: ${FRONT_HOST}\r\nCookie: ${'a'.repeat(40_000)}\r\n\r\n` });
+      assert.match(out, /^HTTP\/1\.1 400 Bad Request\r\n/);
+      assert.match(out, /<title>400 Request Header Or Cookie Too Large<\/title>/);
+      assert.equal(backend.requests.length, 0);
+    } finally {
+      await edge.close();
+      await backend.close();
+    }
+  });
+});
