@@ -11,7 +11,7 @@ import { messageOf } from '../core/errors.js';
 import { HeaderMap } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
 import type { HostApi, HostDeployment, HostOperation, HostProduct, HostRequest, HostResponse, HostSubscription, HostUrl } from '../expr/host.js';
-import type { ApiManagementModel, ApimApi, ApimPolicyDocument, ApimProduct, ApimSubscription } from '../model/apiManagement.js';
+import type { ApiManagementModel, ApimApi, ApimOperation, ApimPolicyDocument, ApimProduct, ApimSubscription } from '../model/apiManagement.js';
 import { loadCertificates, type Certificate } from '../pki/index.js';
 import { RequestContext, parseHostUrl, parseQuery } from '../policy/context.js';
 import type { Registry } from '../policy/compile.js';
@@ -313,6 +313,7 @@ export class ApimGateway {
     let initial: PolicyFailure | undefined;
     let opName: string | undefined;
     let templateQueryNames: ReadonlySet<string> = new Set();
+    let operationResponses: NonNullable<ApimOperation['responses']> = [];
     let preflightOnly = false;
     if (!matchedApi) {
       initial = notFound();
@@ -335,6 +336,7 @@ export class ApimGateway {
         ctx.operation = lo.host;
         opName = lo.compiled.operation.name;
         templateQueryNames = lo.compiled.queryNames;
+        operationResponses = lo.compiled.operation.responses ?? [];
         pipeline = lo.pipelines.get(productKey) ?? this.globalPipeline;
         (request as { matchedParameters: ReadonlyMap<string, string> }).matchedParameters = m.params;
         if (access.failure) initial = access.failure;
@@ -347,6 +349,7 @@ export class ApimGateway {
       : { scheme: 'https', host: req.host, port: req.port, basePath: '', backendId: undefined };
     const st = new RequestState(ctx, this.services, target, relative);
     st.templateQueryNames = templateQueryNames;
+    st.operationResponses = operationResponses;
     st.updateUrl();
     let lastError: string | undefined;
     try {

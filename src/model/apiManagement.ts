@@ -66,6 +66,12 @@ export interface ApimTemplateParameter {
   readonly values?: readonly string[];
 }
 
+/** An operation's documented response (properties.responses), used by mock-response. */
+export interface ApimOperationResponse {
+  readonly statusCode: number;
+  readonly representations: readonly { readonly contentType: string; readonly example?: string }[];
+}
+
 export interface ApimOperation {
   /** Resource name: 'validate-using-policy'. */
   readonly name: string;
@@ -74,6 +80,8 @@ export interface ApimOperation {
   /** '/customers/{cid}/orders/{oid}/?date={date}' */
   readonly urlTemplate: string;
   readonly templateParameters: readonly ApimTemplateParameter[];
+  /** Documented responses with their examples (mock-response answers with them). */
+  readonly responses?: readonly ApimOperationResponse[];
   readonly policy?: ApimPolicyDocument;
   readonly origin: ApimOrigin;
 }

@@ -223,6 +223,8 @@ export class RequestState {
   templateQueryNames: ReadonlySet<string> = new Set();
   /** Responses stored in variables by send-request, by the object expressions see. */
   readonly storedResponses = new WeakMap<object, import('../expr/host.js').HostResponse>();
+  /** The matched operation's documented responses (mock-response answers with their examples). */
+  operationResponses: readonly import('../model/apiManagement.js').ApimOperationResponse[] = [];
   /** The response-cache key chosen by cache-lookup, for cache-store. */
   cacheKey: string | undefined;
   /** Why the gateway answered itself, for the log ('no_client_cert' …). */

@@ -61,6 +61,12 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
         format: 'rawxml',
         value: policy('<check-header name="X-Token" failed-check-httpcode="403" failed-check-error-message="Bad token" ignore-case="true"><value>Secret</value></check-header><mock-response status-code="204" content-type="application/json" />'),
       }),
+      res('apis/operations', 'apim-sample/p/mock', {
+        method: 'GET',
+        urlTemplate: '/mock',
+        responses: [{ statusCode: 200, representations: [{ contentType: 'application/json', examples: { default: { value: { id: 1, name: 'example' } } } }] }],
+      }),
+      res('apis/operations/policies', 'apim-sample/p/mock/policy', { format: 'rawxml', value: policy('<mock-response status-code="200" content-type="application/json" />') }),
       res('apis/operations', 'apim-sample/p/rewrite', { method: 'GET', urlTemplate: '/orders/{id}?v={v}' }),
       res('apis/operations/policies', 'apim-sample/p/rewrite/policy', { format: 'rawxml', value: policy('<rewrite-uri template="/v2/order/{id}?version={v}" />') }),
       res('apis/operations', 'apim-sample/p/mtls', { method: 'GET', urlTemplate: '/mtls/{rest}' }),
@@ -172,6 +178,14 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
     const right = await get('/p/check', { headers: { 'X-Token': 'SECRET' } });
     assert.equal(right.status, 204);
     assert.equal(right.headers['content-type'], 'application/json');
+  });
+
+  test('mock-response answers with the example of the operation response', async () => {
+    const r = await get('/p/mock');
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(r.body), { id: 1, name: 'example' });
+    assert.equal(backend.requests.some((x) => x.url.includes('mock')), false);
   });
 
   test('rewrite-uri fills template parameters and keeps unmatched query parameters', async () => {

@@ -24,6 +24,7 @@ import type {
   ApimHostnameConfiguration,
   ApimNamedValue,
   ApimOperation,
+  ApimOperationResponse,
   ApimOrigin,
   ApimPolicyDocument,
   ApimPolicyFragment,
@@ -488,7 +489,27 @@ function adaptOperation(rd: Reader, name: string): ApimOperation {
       values: rd.arr(o, 'values', path).map(String),
     });
   });
-  return { name, displayName: rd.str(p, 'displayName', 'properties') ?? name, method, urlTemplate, templateParameters, origin: rd.origin };
+  const responses: ApimOperationResponse[] = [];
+  rd.arr(p, 'responses', 'properties').forEach((r, i) => {
+    const path = `properties.responses[${i}]`;
+    const o = rd.obj(r, path);
+    if (!o) return;
+    const statusCode = Number(o['statusCode']);
+    if (!Number.isInteger(statusCode)) {
+      rd.error(`${path}.statusCode`, `'statusCode' must be an integer`);
+      return;
+    }
+    const representations = rd.arr(o, 'representations', path).map((x, j) => {
+      const rep = rd.obj(x, `${path}.representations[${j}]`) ?? {};
+      const examples = rep['examples'] && typeof rep['examples'] === 'object' ? (rep['examples'] as Record<string, { value?: unknown }>) : undefined;
+      const first = examples ? Object.values(examples)[0]?.value : undefined;
+      const sample = typeof rep['sample'] === 'string' ? (rep['sample'] as string) : undefined;
+      const example = first === undefined ? sample : typeof first === 'string' ? first : JSON.stringify(first);
+      return { contentType: typeof rep['contentType'] === 'string' ? (rep['contentType'] as string) : 'application/json', ...(example !== undefined ? { example } : {}) };
+    });
+    responses.push({ statusCode, representations });
+  });
+  return { name, displayName: rd.str(p, 'displayName', 'properties') ?? name, method, urlTemplate, templateParameters, ...(responses.length ? { responses } : {}), origin: rd.origin };
 }
 
 function adaptPolicy(rd: Reader, ctx: Ctx): ApimPolicyDocument | undefined {

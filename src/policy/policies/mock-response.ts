@@ -1,7 +1,7 @@
 /**
  * <mock-response status-code="" content-type=""/> (mock-response-policy.md): ends the pipeline
- * with a mocked response. Gatehouse has no operation examples or schemas in its model, so the body
- * is empty.
+ * with a mocked response: the example of the operation's documented response for the status
+ * (and content type), else an empty body. Samples generated from schemas are not made.
  */
 import { HeaderMap } from '../../core/headers.js';
 import type { PolicyDefinition } from '../compile.js';
@@ -20,8 +20,13 @@ export const mockResponse: PolicyDefinition = {
       ...cc.meta(el),
       run(st) {
         const headers = new HeaderMap();
-        if (contentType) headers.set('Content-Type', contentType);
-        st.ctx.response = { statusCode: status, statusReason: defaultReasonPhrase(status), headers, body: { bytes: undefined } };
+        // The operation's documented example for this status (and content type), else an empty body.
+        const response = st.operationResponses.find((r) => r.statusCode === status);
+        const rep = response?.representations.find((r) => !contentType || r.contentType.toLowerCase() === contentType.toLowerCase());
+        const type = contentType ?? rep?.contentType;
+        if (type) headers.set('Content-Type', type);
+        const bytes = rep?.example !== undefined ? Buffer.from(rep.example, 'utf8') : undefined;
+        st.ctx.response = { statusCode: status, statusReason: defaultReasonPhrase(status), headers, body: { bytes } };
         st.done = true;
         st.logReason ??= 'mock_response';
       },
