@@ -522,6 +522,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     const backendPath = applyPathOverride(target.settings.path, path, matched.prefix) + (query ? `?${query}` : '');
     const hostHeader = target.hostHeader(member, hostValue ?? host);
     const outHeaders = ['Host', hostHeader, ...reqHeaders.toRaw()];
+    // WebSocket (always enabled on Application Gateway): the upgrade goes to the backend as asked.
+    const wsUpgrade = (req as unknown as Record<symbol, boolean | undefined>)[kWebSocket] === true;
+    if (wsUpgrade) outHeaders.push('Connection', 'Upgrade', 'Upgrade', String(req.headers.upgrade));
     const hasBody = !isH2
       ? (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined
       : !(req as http2.Http2ServerRequest).stream.endAfterHeaders;
@@ -579,6 +582,33 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           sendPage(res, PAGES.badGateway);
           done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
         }
+      });
+      upstream.on('upgrade', (up, upSocket, upHead) => {
+        responded = true;
+        clearTimeout(timer);
+        const client = (res as http.ServerResponse).socket;
+        if (!client || clientGone) {
+          upSocket.destroy();
+          return;
+        }
+        let head = `HTTP/1.1 ${up.statusCode ?? 101} ${up.statusMessage ?? 'Switching Protocols'}\r\n`;
+        for (let i = 0; i + 1 < up.rawHeaders.length; i += 2) head += `${up.rawHeaders[i]}: ${up.rawHeaders[i + 1]}\r\n`;
+        (res as http.ServerResponse).detachSocket(client);
+        client.write(head + '\r\n');
+        if (upHead.length) client.write(upHead);
+        const clientHead = (res as unknown as { [kUpgradeHead]?: Buffer })[kUpgradeHead];
+        if (clientHead?.length) upSocket.write(clientHead);
+        upSocket.pipe(client);
+        client.pipe(upSocket);
+        const end = () => {
+          upSocket.destroy();
+          client.destroy();
+        };
+        upSocket.on('error', end);
+        client.on('error', end);
+        upSocket.on('close', end);
+        client.on('close', end);
+        done(up.statusCode ?? 101, undefined, { serverRouted: `${member.address}:${member.port}`, serverStatus: String(up.statusCode ?? 101) });
       });
       upstream.on('response', (up) => {
         responded = true;
@@ -638,6 +668,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       handle(group, req, res);
     });
     s.on('clientError', (err, socket) => onClientError(err, socket as net.Socket));
+    if (!toHttpsPort) s.on('upgrade', (req, socket, head) => onUpgrade(group, req, socket as net.Socket, head));
     innerServers.push(s);
     return s;
   };
@@ -654,6 +685,23 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     if (logger) logger.log({ level: 'info', msg: 'access', category: 'ApplicationGatewayAccessLog', instanceId, clientIP: socket.remoteAddress, httpStatus: page.status, reason, error_info: err.code ?? err.message });
   };
 
+  /**
+   * An HTTP/1.1 request with `Connection: Upgrade`. WebSocket upgrades run through the normal
+   * request path (listener, mTLS, rewrites, routing) with a response bound to the socket; a 101
+   * from the backend turns the connection into a tunnel. Other upgrades are handled as plain requests
+   * (h2c gets 403 there).
+   */
+  const onUpgrade = (group: PortGroup, req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    const res = new http.ServerResponse(req);
+    res.assignSocket(socket);
+    res.shouldKeepAlive = false;
+    (res as unknown as { [kUpgradeHead]?: Buffer })[kUpgradeHead] = head;
+    res.on('finish', () => socket.end());
+    socket.on('error', () => socket.destroy());
+    if (websocketUpgrade(req.headers.upgrade)) (req as unknown as Record<symbol, boolean>)[kWebSocket] = true;
+    handle(group, req, res);
+  };
+
   const setupTlsServer = (group: PortGroup, l: CompiledListener) => {
     const s = l.server!;
     innerServers.push(s);
@@ -665,6 +713,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     s.on('tlsClientError', (_e: Error, socket: tls.TLSSocket) => socket.destroy());
     if (s instanceof https.Server) {
       s.on('request', (req, res) => handle(group, req, res));
+      s.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => onUpgrade(group, req, socket, head));
       s.on('clientError', (err, socket) => onClientError(err, socket as net.Socket));
     } else {
       s.on('session', (session: http2.ServerHttp2Session) => {
@@ -860,6 +909,13 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       return closing;
     },
   };
+}
+
+const kUpgradeHead = Symbol('gatehouse.edge.upgradeHead');
+const kWebSocket = Symbol('gatehouse.edge.webSocket');
+
+function websocketUpgrade(value: string | undefined): boolean {
+  return value !== undefined && /^\s*websocket\s*$/i.test(value);
 }
 
 function selectRoute(rule: CompiledRoutingRule, path: string): { route: Route; prefix: string | undefined } | undefined {
