@@ -87,7 +87,7 @@ export interface PolicyDefinition {
 export const KNOWN_UNSUPPORTED: readonly string[] = [
   'validate-azure-ad-token', 'validate-content', 'validate-headers', 'validate-parameters', 'validate-status-code', 'validate-odata-request', 'validate-graphql-request',
   'azure-openai-semantic-cache-lookup', 'azure-openai-semantic-cache-store', 'llm-semantic-cache-lookup', 'llm-semantic-cache-store',
-  'json-to-xml', 'xml-to-json', 'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-request',
+  'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-request',
   'log-to-eventhub', 'emit-metric', 'azure-openai-emit-token-metric', 'llm-emit-token-metric', 'azure-openai-token-limit', 'llm-token-limit', 'llm-content-safety', 'proxy', 'cross-domain',
   'authentication-managed-identity', 'get-authorization-context', 'publish-to-dapr', 'invoke-dapr-binding', 'set-backend-service-dapr', 'send-service-bus-message', 'set-graphql-resolver', 'http-data-source', 'publish-event', 'sql-data-source', 'cosmosdb-data-source',
 ];

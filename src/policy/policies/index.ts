@@ -15,6 +15,7 @@ import { trace } from './trace.js';
 import { choose } from './choose.js';
 import { findAndReplace } from './find-and-replace.js';
 import { forwardRequest } from './forward-request.js';
+import { jsonToXmlPolicy, xmlToJsonPolicy } from './json-xml.js';
 import { limitConcurrency } from './limit-concurrency.js';
 import { mockResponse } from './mock-response.js';
 import { retry } from './retry.js';
@@ -53,6 +54,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   trace,
   findAndReplace,
   forwardRequest,
+  jsonToXmlPolicy,
   limitConcurrency,
   mockResponse,
   retry,
@@ -68,6 +70,7 @@ export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   validateClientCertificate,
   validateJwt,
   wait,
+  xmlToJsonPolicy,
 ];
 
 export function defaultRegistry(): Registry {
