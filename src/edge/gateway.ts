@@ -357,7 +357,14 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     }
     if (connectionTokens) for (const t of connectionTokens) if (t && t !== 'close' && t !== 'keep-alive' && t !== 'host') reqHeaders.delete(t);
     const method = req.method ?? 'GET';
-    const requestUri = req.url ?? '/';
+    let requestUri = req.url ?? '/';
+    if (requestUri.charCodeAt(0) !== 47 /* '/' */ && /^https?:\/\//i.test(requestUri)) {
+      // absolute-form (RFC 9112 3.2.2): the host of the request line wins over the Host header, as in NGINX.
+      const m = /^https?:\/\/([^/?#]*)([^#]*)/i.exec(requestUri)!;
+      hostValue = m[1]!;
+      requestUri = m[2] || '/';
+      if (!requestUri.startsWith('/')) requestUri = '/' + requestUri;
+    }
     const record: Record<string, unknown> | undefined = logger ? { clientIP: conn.remoteAddress, clientPort: conn.remotePort, httpMethod: method, originalRequestUriWithArgs: requestUri, requestUri, userAgent: reqHeaders.get('user-agent') ?? '', httpVersion: `HTTP/${req.httpVersion === '2.0' ? '2.0' : req.httpVersion}`, originalHost: hostValue ?? '', host: hostValue ?? '' } : undefined;
     const transactionId = tracePrefix + (++traceCounter).toString(16).padStart(16, '0');
     const finishLog = (status: number, reason: GatewayReason | undefined, more?: Record<string, unknown>) => {

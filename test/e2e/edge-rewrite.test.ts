@@ -155,3 +155,21 @@ describe('rewrite rule sets', () => {
     assert.equal(v('server_port'), '53029');
   });
 });
+
+describe('absolute-form request targets', () => {
+  test('GET https://host/path: the request line host picks the listener and the path is forwarded', async () => {
+    const { rawTls, FRONT_HOST } = await import('./edge-support.js');
+    const pki = await makeTestPki();
+    const backend = await startBackend(pki);
+    const edge = await startSeed(pki, backend, seedGateway(pki));
+    try {
+      const out = await rawTls({ port: edge.listeners[0]!.localPort, ca: pki.frontendCa.certPem, data: `GET https://${FRONT_HOST}/abs/path?q=1 HTTP/1.1\r\nHost: other.example\r\nConnection: close\r\n\r\n` });
+      assert.match(out, /^HTTP\/1\.1 200 OK/);
+      assert.equal(backend.requests.at(-1)!.url, '/abs/path?q=1');
+      assert.deepEqual(backend.header('X-Original-Host'), [FRONT_HOST]);
+    } finally {
+      await edge.close();
+      await backend.close();
+    }
+  });
+});
