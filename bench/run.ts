@@ -83,6 +83,11 @@ async function stop(s: Started, signal: NodeJS.Signals = 'SIGTERM', graceMs = 80
     try {
       process.kill(-s.child.pid, 'SIGKILL');
     } catch {
+      // not a group leader (wrk), or gone
+    }
+    try {
+      s.child.kill('SIGKILL');
+    } catch {
       // gone
     }
     await Promise.race([exited, sleep(2000)]);
@@ -94,12 +99,17 @@ async function stopAll(): Promise<void> {
 }
 
 let cleaning = false;
+/** The run's temp dir, removed on Ctrl-C too unless --keep. */
+let tmpToRemove: string | undefined;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (cleaning) return;
     cleaning = true;
     process.stderr.write(`\nbench: ${sig}, stopping everything it started\n`);
-    void stopAll().then(() => process.exit(130));
+    void stopAll().then(() => {
+      if (tmpToRemove) rmSync(tmpToRemove, { recursive: true, force: true });
+      process.exit(130);
+    });
   });
 }
 process.on('exit', () => {
@@ -108,6 +118,11 @@ process.on('exit', () => {
     if (!s.exited && s.child.pid !== undefined) {
       try {
         process.kill(-s.child.pid, 'SIGKILL');
+      } catch {
+        // not a group leader (wrk), or gone
+      }
+      try {
+        s.child.kill('SIGKILL');
       } catch {
         // gone
       }
@@ -548,6 +563,7 @@ async function main(): Promise<number> {
 
   const deadline = Date.now() + 15 * 60_000; // a hard bound on the whole run
   const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  if (!values.keep && !values.profile) tmpToRemove = tmp;
   const nginxVersion = spawnSync(which('nginx') ?? 'nginx', ['-v'], { encoding: 'utf8' }).stderr.trim();
   const machine = `${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), node ${process.version}, ${nginxVersion}, ${spawnSync('wrk', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? 'wrk'}`;
   const loadavg = () => {
