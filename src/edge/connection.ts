@@ -114,6 +114,19 @@ export class ConnectionInfo {
     return v;
   }
 
+  private loggedRead = 0;
+  private loggedWritten = 0;
+
+  /** Wire bytes (TLS included) since the previous access-log record of this connection. */
+  takeByteCounts(): { receivedBytes: number; sentBytes: number } {
+    const r = this.socket.bytesRead;
+    const w = this.socket.bytesWritten;
+    const out = { receivedBytes: r - this.loggedRead, sentBytes: w - this.loggedWritten };
+    this.loggedRead = r;
+    this.loggedWritten = w;
+    return out;
+  }
+
   tlsDetails(): { protocol: string; cipher: string } {
     if (this.tlsInfo) return this.tlsInfo;
     const s = this.tls;

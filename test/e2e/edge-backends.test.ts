@@ -223,6 +223,8 @@ describe('backends, probes, path maps, redirects', () => {
     assert.equal(rec.serverStatus, '200');
     assert.equal(rec.reason, undefined);
     assert.match(String(rec.transactionId), /^[0-9a-f]{32}$/);
+    assert.ok(Number(rec.receivedBytes) > 0 && Number(rec.receivedBytes) < 10_000, String(rec.receivedBytes));
+    assert.ok(Number(rec.sentBytes) > 0 && Number(rec.sentBytes) < 10_000, String(rec.sentBytes));
   });
 });
 
