@@ -49,6 +49,8 @@ export interface EvaluateOptions {
   readonly subscriptionId?: string;
   readonly resourceGroup?: string;
   readonly deploymentName?: string;
+  /** resourceGroup().location (default westeurope). */
+  readonly location?: string;
   /** utcNow() and friends; fixed by default so evaluation is reproducible. */
   readonly now?: Date;
 }
@@ -84,7 +86,8 @@ export function evaluateDeploymentSync(entry: string, options: EvaluateOptions =
 
 function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
   const ctx = new DeploymentContext({ ...(options.unknownParamsAllowed !== undefined ? { unknownParamsAllowed: options.unknownParamsAllowed } : {}), ...(options.now ? { now: options.now } : {}) });
-  const scope = rootScope('resourceGroup', options.subscriptionId ?? LOCAL_SUBSCRIPTION_ID, options.resourceGroup ?? LOCAL_RESOURCE_GROUP, options.deploymentName ?? 'gatehouse');
+  const base = rootScope('resourceGroup', options.subscriptionId ?? LOCAL_SUBSCRIPTION_ID, options.resourceGroup ?? LOCAL_RESOURCE_GROUP, options.deploymentName ?? 'gatehouse');
+  const scope = options.location ? { ...base, location: options.location } : base;
   const unknownAllowed = options.unknownParamsAllowed ?? false;
   ctx.loadUnit = (path, s, params, from) => {
     try {

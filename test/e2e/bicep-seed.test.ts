@@ -121,6 +121,15 @@ test('parameters override defaults and flow into modules', async () => {
   assert.equal(r.outputs.gatewayUrl, 'https://other-apim.azure-api.net');
 });
 
+test('the context can be chosen: subscription, resource group, location', async () => {
+  const r = await evaluateDeployment(dir, { subscriptionId: 'sub-1', resourceGroup: 'rg-1', location: 'swedencentral' });
+  assert.deepEqual(r.diagnostics, []);
+  const apim = one(r.resources, 'Microsoft.ApiManagement/service', 'apim-validate-client-cert');
+  assert.equal(apim.id, '/subscriptions/sub-1/resourceGroups/rg-1/providers/Microsoft.ApiManagement/service/apim-validate-client-cert');
+  assert.equal(apim.location, 'swedencentral');
+  assert.equal(r.outputs.apimPrivateIp, '10.0.1.4');
+});
+
 test('an unknown parameter name is a diagnostic', async () => {
   const r = await evaluateDeployment(dir, { params: { nope: 1 } });
   assert.ok(r.diagnostics.some((d) => d.code === 'GH_BICEP_PARAM_UNKNOWN' && /nope/.test(d.message)));
