@@ -14,7 +14,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { constants as cryptoConstants } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { DiagnosticBag, DiagnosticsError } from '../core/diagnostics.js';
+import { DiagnosticBag, DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError, messageOf } from '../core/errors.js';
 import { HeaderMap } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
@@ -279,6 +279,21 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
   const clock = options.clock ?? systemClock;
   const ocsp = [...clientAuths.values()].some((a) => a.config.verifyClientRevocation === 'OCSP') ? new OcspChecker({ now: () => clock.now().getTime() }) : undefined;
   return { model, groups, targets: [...targets.values()], listenersByName, ocsp };
+}
+
+/**
+ * Everything compileGateway would report (certificates, trusted chains, rewrite templates …), as
+ * diagnostics, with nothing left running: for `gatehouse check` and for a reload's dry run.
+ */
+export function validateApplicationGateway(model: ApplicationGatewayModel, options: EdgeOptions = {}): readonly Diagnostic[] {
+  try {
+    const gw = compileGateway(model, options);
+    for (const t of gw.targets) t.close();
+    return [];
+  } catch (e) {
+    if (e instanceof DiagnosticsError) return e.diagnostics;
+    throw e;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** The edge: Azure Application Gateway semantics, run locally. See docs/edge.md. */
-export { startApplicationGateway, compileGateway } from './gateway.js';
+export { startApplicationGateway, compileGateway, validateApplicationGateway } from './gateway.js';
 export type { EdgeOptions, RunningEdge, RunningListener } from './gateway.js';
 export { EDGE_CODES } from './errors.js';
 export { PAGES, SERVER_HEADER } from './pages.js';

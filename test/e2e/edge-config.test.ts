@@ -84,3 +84,14 @@ test('close() drains: an in-flight request completes, then the port is free', as
   await assert.rejects(request({ port, ca: pki.frontendCa.certPem }));
   await backend.close();
 });
+
+test('validateApplicationGateway: the same diagnostics as a failed start, nothing left running', async () => {
+  const { validateApplicationGateway } = await import('../../src/edge/index.js');
+  const pki = await makeTestPki();
+  const good = seedGateway(pki);
+  const bad = seedGateway(pki);
+  ((bad.properties as Record<string, { properties: Record<string, unknown> }[]>).sslCertificates![0]!.properties).password = 'wrong';
+  const adapt = (r: typeof good) => adaptApplicationGateway(r, { resources: [r], diagnostics: new DiagnosticBag() })!;
+  assert.deepEqual(validateApplicationGateway(adapt(good)), []);
+  assert.deepEqual(validateApplicationGateway(adapt(bad)).map((d) => d.code), ['GH_EDGE_SSL_CERTIFICATE']);
+});
