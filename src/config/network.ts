@@ -204,6 +204,12 @@ export class NetworkAllocator {
     const props = isObject(body.properties) ? body.properties : {};
     const name = typeof body.name === 'string' ? body.name : '';
     const out: JsonObject = { provisioningState: 'Succeeded' };
+    // sub-resources get ids: vnet.properties.subnets[0].id, an application gateway's
+    // frontendIPConfigurations[0].id … ('<resource id>/<property>/<name>', as resourceId() forms them)
+    for (const [key, list] of Object.entries(props)) {
+      if (!Array.isArray(list) || list.length === 0 || !list.every((x) => isObject(x) && typeof x.name === 'string')) continue;
+      out[key] = list.map((x) => ((x as JsonObject).id === undefined ? { id: `${id}/${key}/${String((x as JsonObject).name)}` } : {}));
+    }
     if (t === 'microsoft.apimanagement/service') {
       const location = typeof body.location === 'string' ? body.location.replace(/\s+/g, '').toLowerCase() : 'westeurope';
       Object.assign(out, {
@@ -237,17 +243,19 @@ export class NetworkAllocator {
       const key = t === 'microsoft.network/applicationgateways' || t === 'microsoft.network/loadbalancers' ? 'frontendIPConfigurations' : 'ipConfigurations';
       const list = props[key];
       if (Array.isArray(list)) {
-        out[key] = list.map((c) => {
-          if (!isObject(c) || !isObject(c.properties)) return {};
+        const ids = Array.isArray(out[key]) ? (out[key] as JsonObject[]) : [];
+        out[key] = list.map((c, i) => {
+          const base = ids[i] ?? {};
+          if (!isObject(c) || !isObject(c.properties)) return base;
           const cp = c.properties;
           const subnet = isObject(cp.subnet) && typeof cp.subnet.id === 'string' ? cp.subnet.id : undefined;
-          if (!subnet) return { properties: {} };
+          if (!subnet) return base;
           if (typeof cp.privateIPAddress === 'string' && lc(String(cp.privateIPAllocationMethod ?? 'static')) === 'static') {
             this.reservePrivate(subnet, id, cp.privateIPAddress);
-            return { properties: { privateIPAddress: cp.privateIPAddress } };
+            return { ...base, properties: { privateIPAddress: cp.privateIPAddress } };
           }
           const ip = this.allocatePrivate(subnet, `${id}/${key}/${String(c.name ?? '')}`);
-          return ip ? { properties: { privateIPAddress: ip } } : { properties: {} };
+          return ip ? { ...base, properties: { privateIPAddress: ip } } : base;
         });
       }
       if (t !== 'microsoft.network/applicationgateways') out.resourceGuid = guidLike(id);

@@ -355,3 +355,29 @@ test('only @export() declarations can be imported', () => {
     assert.equal(r.outputs.s, 2);
   });
 });
+
+test('sub-resources get ids at deployment: vnet.properties.subnets[1].id places API Management', () => {
+  const r = evalText(
+    [
+      "resource vnet 'Microsoft.Network/virtualNetworks@2023-05-01' = {",
+      "  name: 'v'",
+      "  location: 'westeurope'",
+      '  properties: {',
+      "    addressSpace: { addressPrefixes: ['10.1.0.0/16'] }",
+      "    subnets: [ { name: 'a', properties: { addressPrefix: '10.1.0.0/24' } }, { name: 'b', properties: { addressPrefix: '10.1.7.0/24' } } ]",
+      '  }',
+      '}',
+      "resource apim 'Microsoft.ApiManagement/service@2022-08-01' = {",
+      "  name: 'apim1'",
+      "  location: 'westeurope'",
+      "  sku: { name: 'Developer', capacity: 1 }",
+      "  properties: { publisherEmail: 'a@b.c', publisherName: 'n', virtualNetworkType: 'Internal', virtualNetworkConfiguration: { subnetResourceId: vnet.properties.subnets[1].id } }",
+      '}',
+      'output subnetId string = vnet.properties.subnets[1].id',
+      'output ip string = apim.properties.privateIPAddresses[0]',
+    ].join('\n'),
+  );
+  assert.deepEqual(r.diagnostics, []);
+  assert.match(String(r.outputs.subnetId), /\/providers\/Microsoft\.Network\/virtualNetworks\/v\/subnets\/b$/);
+  assert.equal(r.outputs.ip, '10.1.7.4');
+});
