@@ -224,23 +224,17 @@ class Compiler {
       case 'PredefinedType':
         return { k: 'type', type: this.resolveType(e.type), start: e.start };
       case 'Member':
-        return this.member(e, s);
       case 'Call':
-        return this.call(e, s);
       case 'Index': {
-        const target = this.value(e.target, s);
-        const args = this.args(e.args, s);
-        const at = e.start;
-        const cond = e.conditional;
-        const st: ST = undefined;
-        const t0 = this.val(e.target, s).st;
-        const code: Code = (f) => {
-          const t = target(f);
-          if (cond && (t === null || t === undefined)) return null;
-          f.rt.at = at;
-          return getIndex(f.rt, t, args.map((a) => a(f)));
-        };
-        return this.v(code, t0 === 'string' ? 'char' : t0 === 'byte[]' ? 'byte' : st);
+        // C#'s ?. and ?[] short-circuit the whole rest of the chain: inside it a null stops as SHORT,
+        // and the outermost access turns SHORT into null
+        const c = this.postfix(e, s);
+        if (c.k !== 'value' || !chainHasConditional(e)) return c;
+        const code = c.code;
+        return this.v((f) => {
+          const v = code(f);
+          return v === SHORT ? null : v;
+        }, c.st);
       }
       case 'Unary':
         return this.unary(e, s);
@@ -396,8 +390,37 @@ class Compiler {
     return { k: 'ns', path: e.name, start: e.start };
   }
 
+  private postfix(e: Extract<Expr, { kind: 'Member' | 'Call' | 'Index' }>, s: FnScope): Compiled {
+    if (e.kind === 'Member') return this.member(e, s);
+    if (e.kind === 'Call') return this.call(e, s);
+    return this.index(e, s);
+  }
+
+  /** The target of a member access, call or indexer: a chain stays raw (it may yield SHORT). */
+  private chainTarget(e: Expr, s: FnScope): Compiled {
+    return e.kind === 'Member' || e.kind === 'Call' || e.kind === 'Index' ? this.postfix(e, s) : this.expr(e, s);
+  }
+
+  private index(e: Extract<Expr, { kind: 'Index' }>, s: FnScope): Compiled {
+    const t0 = this.chainTarget(e.target, s);
+    if (t0.k !== 'value') this.val(e.target, s);
+    const target = (t0 as { code: Code }).code;
+    const args = this.args(e.args, s);
+    const at = e.start;
+    const cond = e.conditional;
+    const code: Code = (f) => {
+      const t = target(f);
+      if (t === SHORT) return SHORT;
+      if (cond && (t === null || t === undefined)) return SHORT;
+      f.rt.at = at;
+      return getIndex(f.rt, t, args.map((a) => a(f)));
+    };
+    const tst = (t0 as { st: ST }).st;
+    return this.v(code, tst === 'string' ? 'char' : tst === 'byte[]' ? 'byte' : undefined);
+  }
+
   private member(e: Extract<Expr, { kind: 'Member' }>, s: FnScope): Compiled {
-    const target = this.expr(e.target, s);
+    const target = this.chainTarget(e.target, s);
     if (target.k === 'ns') {
       const path = `${target.path}.${e.name}`;
       const info = REGISTRY.get(e.typeArgs ? `${path}\`${e.typeArgs.length}` : path);
@@ -431,8 +454,9 @@ class Compiler {
     const st = contextMember(tst, name, at, false) ?? MEMBER_ST[name];
     return this.v((f) => {
       const t = obj(f);
+      if (t === SHORT) return SHORT;
       if (t === null || t === undefined) {
-        if (cond) return null;
+        if (cond) return SHORT;
         if (name === 'HasValue') return false;
       }
       f.rt.at = at;
@@ -474,7 +498,7 @@ class Compiler {
       return this.v(() => n, 'string');
     }
     if (callee.kind === 'Member') {
-      const target = this.expr(callee.target, s);
+      const target = this.chainTarget(callee.target, s);
       const typeArgs = callee.typeArgs?.map((t) => this.resolveType(t));
       const args = this.args(e.args, s);
       const name = callee.name;
@@ -518,7 +542,8 @@ class Compiler {
       const stResult = name === 'ToCharArray' ? 'array' : tst === 'string' && (name === 'Split') ? 'array' : st;
       return this.v((f) => {
         const t = obj(f);
-        if (cond && (t === null || t === undefined)) return null;
+        if (t === SHORT) return SHORT;
+        if (cond && (t === null || t === undefined)) return SHORT;
         const vals = args.map((a) => a(f));
         f.rt.at = nameAt;
         return callMember(f.rt, t, name, vals, typeArgs);
@@ -1049,6 +1074,19 @@ class Compiler {
     const c = this.statement(st, s);
     s.blocks.pop();
     return c;
+  }
+}
+
+/** What a null-conditional access yields inside its chain; the outermost access makes it null. */
+const SHORT = Symbol('null-conditional short-circuit');
+
+function chainHasConditional(e: Expr): boolean {
+  for (;;) {
+    if (e.kind === 'Member' || e.kind === 'Index') {
+      if (e.conditional) return true;
+      e = e.target;
+    } else if (e.kind === 'Call' && e.callee.kind === 'Member') e = e.callee;
+    else return false;
   }
 }
 

@@ -66,6 +66,10 @@ test('operators: C# precedence, integer division, char arithmetic, shifts, ?:, ?
   assert.equal(ev('@(context.Request.Headers.GetValueOrDefault("nope")?.Length)'), null);
   assert.equal(ev('@(context.Request.Headers.GetValueOrDefault("nope")?.Split(\',\')?[0] ?? "none")'), 'none');
   assert.equal(ev('@(!(1 < 2) || 3 >= 3 && 2 != 2)'), false);
+  // ?. short-circuits the rest of the chain, as C# does
+  assert.equal(ev("@(((string)null)?.Split(' ')[1].Length)"), null);
+  assert.equal(ev("@(\"a bc\"?.Split(' ')[1].Length)"), 2);
+  assert.equal(ev("@(((string)null)?.Split(' ')[1].Length.ToString().Length + 1)"), null); // lifted int? + int
   assert.equal(ev('@("a" + 1 + 2)'), 'a12');
   assert.equal(ev('@(1 + 2 + "a")'), '3a');
   assert.equal(ev('@("v" + true + null + 1.5)'), 'vTrue1.5');
@@ -206,4 +210,30 @@ test('load-time diagnostics: syntax errors, disallowed types, unknown names, all
   fails('@(context.Request.Headers.constructor)', 'Microsoft.CSharp.RuntimeBinder.RuntimeBinderException');
   fails('@(context.Request.Headers.__proto__)', 'Microsoft.CSharp.RuntimeBinder.RuntimeBinderException');
   fails('@(new[] { 1 }.constructor)', 'Microsoft.CSharp.RuntimeBinder.RuntimeBinderException');
+});
+
+test('the examples of the API Management documentation (spec 3.1, 3.4)', () => {
+  assert.equal(ev('@(true)'), true);
+  assert.equal(ev('@((1+1).ToString())'), '2');
+  assert.equal(ev('@("Hi There".Length)'), 8);
+  const cache = { response: { headers: { 'Cache-Control': 'public, max-age=3600' } } };
+  assert.equal(ev('@(Regex.Match(context.Response.Headers.GetValueOrDefault("Cache-Control",""), @"max-age=(?<maxAge>\\d+)").Groups["maxAge"]?.Value)', cache), '3600');
+  assert.equal(ev('@(context.Variables.ContainsKey("maxAge") ? int.Parse((string)context.Variables["maxAge"]) : 3600)', { variables: { maxAge: '60' } }), 60);
+  assert.equal(ev('@(context.Variables.ContainsKey("maxAge") ? int.Parse((string)context.Variables["maxAge"]) : 3600)'), 3600);
+  const block = `@{
+    string[] value;
+    if (context.Request.Headers.TryGetValue("Authorization", out value))
+    {
+        if(value != null && value.Length > 0)
+        {
+            return Encoding.UTF8.GetString(Convert.FromBase64String(value[0]));
+        }
+    }
+    return null;
+  }`;
+  assert.equal(ev(block, { headers: { Authorization: Buffer.from('user:pw').toString('base64') } }), 'user:pw');
+  assert.equal(ev(block), null);
+  const jwt = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"claim-name":["v1","v2"]}').toString('base64url')}.`;
+  assert.equal(ev('@(context.Request.Headers.GetValueOrDefault("Authorization")?.Split(\' \')?[1].AsJwt()?.Claims["claim-name"].FirstOrDefault())', { headers: { Authorization: `Bearer ${jwt}` } }), 'v1');
+  assert.equal(ev('@(context.Request.Headers.GetValueOrDefault("Authorization")?.Split(\' \')?[1].AsJwt()?.Claims["claim-name"].FirstOrDefault())'), null);
 });

@@ -452,6 +452,16 @@ export class ContextObject extends CsObject {
         })
       : null;
   }
+  /** Not modelled by the HostContext (workspaces, backend pools, GraphQL resolvers): null. */
+  get Workspace(): null {
+    return null;
+  }
+  get Backend(): null {
+    return null;
+  }
+  get GraphQL(): null {
+    return null;
+  }
   get Elapsed(): TimeSpan {
     return new TimeSpan(this.host.elapsedMs());
   }
