@@ -262,6 +262,11 @@ export class NetworkAllocator {
       else out.operationalState = 'Running';
     } else if (t === 'microsoft.network/virtualnetworks' || t === 'microsoft.network/networksecuritygroups') {
       out.resourceGuid = guidLike(id);
+    } else if (t === 'microsoft.keyvault/vaults') {
+      out.vaultUri = `https://${name}.vault.azure.net/`;
+    } else if (t === 'microsoft.storage/storageaccounts') {
+      const ep = (svc: string) => `https://${name}.${svc}.core.windows.net/`;
+      out.primaryEndpoints = { blob: ep('blob'), queue: ep('queue'), table: ep('table'), file: ep('file'), dfs: ep('dfs') }; // web: its zone depends on the region
     }
     return out;
   }

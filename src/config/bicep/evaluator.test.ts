@@ -222,7 +222,8 @@ test('values known only after deployment are Unknown markers, not exceptions', (
       "resource st 'Microsoft.Storage/storageAccounts@2023-01-01' = { name: 'st', location: 'westeurope', kind: 'StorageV2', sku: { name: 'Standard_LRS' } }",
       "var secret = kv.getSecret('s')",
       'var kvUri = kv.properties.vaultUri',
-      'var ep = st.properties.primaryEndpoints.blob',
+      'var ep = st.properties.primaryEndpoints.web',
+      'output blob string = st.properties.primaryEndpoints.blob',
       "var combined = '${ep}/container'",
       'output kvUri string = kvUri',
       'output combined string = combined',
@@ -233,6 +234,7 @@ test('values known only after deployment are Unknown markers, not exceptions', (
   assert.match(String(r.outputs.kvUri), /^\[unknown: /);
   assert.match(String(r.outputs.combined), /^\[unknown: /);
   assert.equal(r.outputs.kind, 'StorageV2');
+  assert.equal(r.outputs.blob, 'https://st.blob.core.windows.net/');
 });
 
 test('gatehouse check mode: unknown parameters in conditions, loops and names are warnings', () => {
