@@ -43,6 +43,8 @@ Options:
   --scenarios LIST     a,b,c (default all)
   --keys LIST          rsa,ecdsa (default both)
   --from build|tsx     run Gatehouse compiled into the temp dir (default; as installed) or through tsx
+  --log-level LEVEL    Gatehouse's --log-level (default info: it logs every request, as NGINX does;
+                       warn drops the access lines, to measure what logging costs — not a fair result)
   --profile            run Gatehouse only, under node --cpu-prof, and print where its time goes
   --json FILE          also write the results as JSON
   --markdown FILE      also write the table as Markdown
@@ -277,6 +279,8 @@ function buildGatehouse(tmp: string): string {
 }
 
 let gatehouseMain = GATEHOUSE;
+/** info: an access line per request, as NGINX's access_log; warn is for measuring what logging costs. */
+let gatehouseLogLevel = 'info';
 
 async function startGatehouse(dir: string, entry: string, portMaps: string[], port: number, profileDir?: string): Promise<Contender> {
   mkdirSync(dir, { recursive: true });
@@ -290,6 +294,8 @@ async function startGatehouse(dir: string, entry: string, portMaps: string[], po
     '--state-dir',
     join(dir, 'state'),
     '--no-watch',
+    '--log-level',
+    gatehouseLogLevel,
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', log], cwd: ROOT });
   closeSync(log);
@@ -532,6 +538,7 @@ async function main(): Promise<number> {
       keys: { type: 'string', default: 'rsa,ecdsa' },
       profile: { type: 'boolean', default: false },
       from: { type: 'string', default: 'build' },
+      'log-level': { type: 'string', default: 'info' },
       json: { type: 'string' },
       markdown: { type: 'string' },
       keep: { type: 'boolean', default: false },
@@ -555,6 +562,8 @@ async function main(): Promise<number> {
   if (scenarios.some((s) => !['a', 'b', 'c'].includes(s))) throw new Error('--scenarios takes a comma list of a, b, c');
   if (keys.some((k) => !['rsa', 'ecdsa'].includes(k))) throw new Error('--keys takes a comma list of rsa, ecdsa');
 
+  if (!['debug', 'info', 'warn', 'error'].includes(values['log-level']!)) throw new Error('--log-level takes debug, info, warn or error');
+  gatehouseLogLevel = values['log-level']!;
   const missing = tools();
   if (missing.length) {
     process.stderr.write(`bench: missing tools (nothing is installed for you):\n${missing.join('\n')}\n(Debian/Ubuntu: sudo apt-get update && sudo apt-get install nginx-light wrk openssl gcc)\n`);
@@ -680,7 +689,7 @@ async function main(): Promise<number> {
 
   if (!values.profile) {
     const md = table(results);
-    const head = `medians of ${runs} alternated runs of ${duration} s, wrk -t${values.threads} -c${values.connections}; ${machine}; gatehouse ${rev}; load average ${loadAtStart} at the start, ${loadavg()} at the end`;
+    const head = `medians of ${runs} alternated runs of ${duration} s, wrk -t${values.threads} -c${values.connections}; ${machine}; gatehouse ${rev}${gatehouseLogLevel !== 'info' ? ` with --log-level ${gatehouseLogLevel} (NOT logging every request)` : ''}; load average ${loadAtStart} at the start, ${loadavg()} at the end`;
     process.stdout.write(`\n${head}\n\n${md}\n`);
     if (values.markdown) writeFileSync(values.markdown, `${head}\n\n${md}\n`);
   }
