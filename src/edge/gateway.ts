@@ -634,6 +634,23 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       upstream.on('response', (up) => {
         responded = true;
         clearTimeout(timer);
+        try {
+          respond(up, member);
+        } catch (e) {
+          // A backend answer Node cannot relay (an invalid header for HTTP/2, say): 502, never a crash.
+          up.destroy();
+          logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
+          if (!res.headersSent) {
+            sendPage(res, PAGES.badGateway);
+            done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+          } else res.destroy?.();
+        }
+      });
+      if (hasBody && attempt === 1) req.pipe(upstream);
+      else upstream.end();
+    };
+    const respond = (up: http.IncomingMessage, member: BackendMember) => {
+      {
         const status = up.statusCode ?? 502;
         const rawRes = up.rawHeaders;
         let out: string[];
@@ -662,9 +679,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         up.on('error', () => res.destroy?.());
         const latency = Math.round(performance.now() - sentAt) / 1000;
         res.on('finish', () => done(status, undefined, { serverRouted: `${member.address}:${member.port}`, serverStatus: String(status), serverResponseLatency: latency }));
-      });
-      if (hasBody && attempt === 1) req.pipe(upstream);
-      else upstream.end();
+      }
     };
     res.on('close', () => {
       clientGone = true;
