@@ -1153,6 +1153,8 @@ function addValues(a: unknown, b: unknown, sa: ST, sb: ST, rt: Runtime): unknown
 function wrapInt(r: number, sa: ST, sb: ST): number {
   const t = promote(sa, sb);
   if (t === 'int') return r | 0;
+  // decimal is a double here: keep 15 significant digits so that 0.1m + 0.2m is 0.3 as in .NET
+  if (t === 'decimal') return Number(r.toPrecision(15));
   return r;
 }
 
@@ -1171,6 +1173,7 @@ function binaryOp(op: string, sa: ST, sb: ST): (a: unknown, b: unknown, rt: Runt
         if (a === null || a === undefined || b === null || b === undefined) return null;
         const t = promote(sa, sb);
         if (t === 'int') return Math.imul(num(a, sa), num(b, sb));
+        if (t === 'decimal') return Number((num(a, sa) * num(b, sb)).toPrecision(15));
         return num(a, sa) * num(b, sb);
       };
     case '/':

@@ -44,13 +44,14 @@ export function formatNumber(n: number, format: string | undefined | null, isInt
       case 'C': {
         const s = fixed(Math.abs(n), p ?? 2);
         const [i, d] = s.split('.');
-        const out = '¤' + group(i!) + (d ? '.' + d : '');
-        return n < 0 ? '-' + out : out;
+        // en-US, the gateway's culture: $1,234.50 and ($1,234.50) for negatives
+        const out = '$' + group(i!) + (d ? '.' + d : '');
+        return n < 0 ? '(' + out + ')' : out;
       }
       case 'P': {
         const s = fixed(Math.abs(n * 100), p ?? 2);
         const [i, d] = s.split('.');
-        const out = group(i!) + (d ? '.' + d : '') + ' %';
+        const out = group(i!) + (d ? '.' + d : '') + '%';
         return n < 0 ? '-' + out : out;
       }
       case 'E': {

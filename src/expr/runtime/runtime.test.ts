@@ -51,7 +51,9 @@ test('numbers: Parse, TryParse, ToString formats, Math, Convert', () => {
   assert.equal(ev('@(bool.Parse("TRUE"))'), true);
   assert.equal(ev('@{ int n; var ok = int.TryParse("x", out n); return ok + ":" + n; }'), 'False:0');
   assert.equal(ev('@(1234567.891.ToString("N2"))'), '1,234,567.89');
-  assert.equal(ev('@(0.5.ToString("P0") + "|" + 3.ToString("D4") + "|" + 255.ToString("x") + "|" + 1.5.ToString("F3"))'), '50 %|0003|ff|1.500');
+  assert.equal(ev('@(0.5.ToString("P0") + "|" + 3.ToString("D4") + "|" + 255.ToString("x") + "|" + 1.5.ToString("F3"))'), '50%|0003|ff|1.500');
+  assert.equal(ev('@(1234.5.ToString("C") + (-2).ToString("C"))'), '$1,234.50($2.00)');
+  assert.equal(ev('@((0.1m + 0.2m).ToString() + "|" + (0.1 + 0.2 == 0.3) + "|" + (1.1m * 3))'), '0.3|False|3.3');
   assert.equal(ev('@(12.3456.ToString("0.00") + "|" + 5.ToString("000") + "|" + 1234.5.ToString("#,##0.0"))'), '12.35|005|1,234.5');
   assert.equal(ev('@((0.1 + 0.2).ToString())'), '0.30000000000000004');
   assert.equal(ev('@(1e21.ToString())'), '1E+21');
