@@ -11,6 +11,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { createHash } from 'node:crypto';
 import type { AddressBook, LocalEndpoint } from '../model/network.js';
 import type { BackendAddressPool, BackendHttpSettings, Probe } from '../model/applicationGateway.js';
 import { DEFAULT_PROBE } from '../model/applicationGateway.js';
@@ -19,6 +20,8 @@ import type { Logger } from '../core/logger.js';
 export interface BackendMember {
   /** The address as configured (ipAddress or fqdn). */
   readonly address: string;
+  /** One-way hash naming the member in the affinity cookie. */
+  readonly affinity: string;
   readonly port: number;
   /** Where the edge actually connects (the address book's answer, or the address itself). */
   readonly endpoint: LocalEndpoint;
@@ -63,7 +66,8 @@ export class BackendTarget {
     this.logger = logger;
     this.members = pool.backendAddresses.map((a) => {
       const address = (a.ipAddress ?? a.fqdn)!;
-      return { address, port: settings.port, endpoint: addressBook.lookup(address, settings.port) ?? { host: address, port: settings.port }, healthy: false, consecutiveFailures: 0 };
+      const affinity = createHash('sha256').update(`${pool.name}|${settings.name}|${address}:${settings.port}`).digest('hex');
+      return { address, affinity, port: settings.port, endpoint: addressBook.lookup(address, settings.port) ?? { host: address, port: settings.port }, healthy: false, consecutiveFailures: 0 };
     });
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.secureContext = this.secure && trustedCa ? tls.createSecureContext({ ca: trustedCa }) : undefined;
@@ -98,6 +102,27 @@ export class BackendTarget {
 
   get key(): string {
     return `${this.pool.name}|${this.settings.name}`;
+  }
+
+  /** The affinity cookie's name, when cookie-based affinity is on. */
+  get affinityCookie(): string | undefined {
+    return this.settings.cookieBasedAffinity === 'Enabled' ? (this.settings.affinityCookieName ?? 'ApplicationGatewayAffinity') : undefined;
+  }
+
+  /** The member a client's affinity cookie names, if it is still healthy. */
+  byAffinity(cookieHeader: string | undefined): BackendMember | undefined {
+    const name = this.affinityCookie;
+    if (!name || !cookieHeader) return undefined;
+    for (const part of cookieHeader.split(';')) {
+      const i = part.indexOf('=');
+      if (i < 0) continue;
+      const k = part.slice(0, i).trim();
+      if (k !== name && k !== `${name}CORS`) continue;
+      const v = part.slice(i + 1).trim();
+      const m = this.members.find((x) => x.affinity === v);
+      if (m?.healthy) return m;
+    }
+    return undefined;
   }
 
   /** The next healthy member, round-robin; `except` skips one (the retry after a timeout). */

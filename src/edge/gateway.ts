@@ -538,7 +538,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     }
 
     const target = r.target;
-    const member = target.pick();
+    const affinityCookie = target.affinityCookie;
+    const sticky = affinityCookie ? target.byAffinity(reqHeaders.get('cookie')) : undefined;
+    const member = sticky ?? target.pick();
     if (!member) return answer(PAGES.badGateway, 'backend_unhealthy', { sslClientVerify, backendPoolName: target.pool.name, backendSettingName: target.settings.name });
     const backendPath = applyPathOverride(target.settings.path, path, matched.prefix) + (query ? `?${query}` : '');
     const hostHeader = target.hostHeader(member, hostValue ?? host);
@@ -553,7 +555,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       record.backendPoolName = target.pool.name;
       record.backendSettingName = target.settings.name;
     }
-    forward(req, res, target, member, hostHeader, method, backendPath, outHeaders, hasBody, rewrite, ctx, isH2, (status, reason, more) => finishLog(status, reason, { sslClientVerify, ...more }));
+    forward(req, res, target, member, hostHeader, method, backendPath, outHeaders, hasBody, rewrite, ctx, affinityCookie !== undefined && sticky === undefined, (status, reason, more) => finishLog(status, reason, { sslClientVerify, ...more }));
   };
 
   const forward = (
@@ -568,7 +570,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     hasBody: boolean,
     rewrite: CompiledRewriteSet | undefined,
     ctx: RewriteContext,
-    isH2: boolean,
+    setAffinity: boolean,
     done: (status: number, reason: GatewayReason | undefined, more: Record<string, unknown>) => void,
   ): void => {
     const timeoutMs = target.settings.requestTimeout * 1000;
@@ -665,6 +667,11 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           out = [];
           for (let i = 0; i + 1 < rawRes.length; i += 2) if (!HOP_BY_HOP.has(rawRes[i]!.toLowerCase())) out.push(rawRes[i]!, rawRes[i + 1]!);
         }
+        if (setAffinity) {
+          // ApplicationGatewayAffinity, and its CORS twin for cross-site requests (spec 5.2).
+          const name = target.affinityCookie!;
+          out.push('Set-Cookie', `${name}=${member.affinity}; Path=/`, 'Set-Cookie', `${name}CORS=${member.affinity}; Path=/; SameSite=None; Secure`);
+        }
         if (res instanceof http.ServerResponse) res.writeHead(status, up.statusMessage, out);
         else {
           const h: http2.OutgoingHttpHeaders = {};
@@ -686,7 +693,6 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       // The client left before the answer was complete: free the backend connection too.
       if (!res.writableFinished) current?.destroy();
     });
-    void isH2;
     send(first);
   };
 

@@ -194,6 +194,8 @@ export interface BackendHttpSettings {
   readonly port: number;
   readonly protocol: ApplicationGatewayProtocol;
   readonly cookieBasedAffinity: 'Enabled' | 'Disabled';
+  /** Default ApplicationGatewayAffinity; a CORS twin `<name>CORS` is set beside it. */
+  readonly affinityCookieName?: string;
   /** Seconds. */
   readonly requestTimeout: number;
   readonly probe?: string;

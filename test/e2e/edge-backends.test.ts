@@ -65,7 +65,7 @@ describe('backends, probes, path maps, redirects', () => {
       frontendIPConfigurations: [{ name: 'fip', properties: {} }],
       frontendPorts: [{ name: 'p443', properties: { port: 443 } }],
       sslCertificates: [{ name: 'cert', properties: { data: pki.frontendPfx, password: PFX_PASSWORD } }],
-      httpListeners: ['main', 'dead', 'slow', 'paths', 'fqdn', 'redirect'].map((n) => listener(`l-${n}`, 'p443', { hostName: `${n}.example` })),
+      httpListeners: ['main', 'dead', 'slow', 'paths', 'fqdn', 'redirect', 'sticky'].map((n) => listener(`l-${n}`, 'p443', { hostName: `${n}.example` })),
       backendAddressPools: [
         { name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }, { ipAddress: '10.0.1.5' }] } },
         { name: 'deadpool', properties: { backendAddresses: [{ ipAddress: '10.0.9.9' }] } },
@@ -77,6 +77,7 @@ describe('backends, probes, path maps, redirects', () => {
         settings('settings'),
         settings('slow-settings', { requestTimeout: 1 }),
         settings('override-settings', { path: '/override/' }),
+        settings('sticky-settings', { cookieBasedAffinity: 'Enabled' }),
         { name: 'fqdn-settings', properties: { port: 80, protocol: 'Http', pickHostNameFromBackendAddress: true, requestTimeout: 5 } },
       ],
       urlPathMaps: [
@@ -103,6 +104,7 @@ describe('backends, probes, path maps, redirects', () => {
         { name: 'r-paths', properties: { priority: 40, ruleType: 'PathBasedRouting', httpListener: ref('httpListeners', 'l-paths'), urlPathMap: ref('urlPathMaps', 'paths') } },
         rule('r-fqdn', 'l-fqdn', 50, backendOf('fqdnpool', 'fqdn-settings')),
         rule('r-redirect', 'l-redirect', 60, { redirectConfiguration: ref('redirectConfigurations', 'to-main') }),
+        rule('r-sticky', 'l-sticky', 70, backendOf('pool', 'sticky-settings')),
       ],
     });
     const diagnostics = new DiagnosticBag();
@@ -149,6 +151,26 @@ describe('backends, probes, path maps, redirects', () => {
       bFails = false;
     }
     await until(() => edge.health().every((x) => x.address !== '10.0.1.5' || x.healthy), 5000);
+  });
+
+  test('cookie-based affinity: ApplicationGatewayAffinity (+CORS) set once, then the same member every time', async () => {
+    const first = await get('sticky.example');
+    const cookies = first.headers['set-cookie']!;
+    assert.equal(cookies.length, 2);
+    assert.match(cookies[0]!, /^ApplicationGatewayAffinity=[0-9a-f]{64}; Path=\/$/);
+    assert.match(cookies[1]!, /^ApplicationGatewayAffinityCORS=[0-9a-f]{64}; Path=\/; SameSite=None; Secure$/);
+    const cookie = cookies[0]!.split(';')[0]!;
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await request({ port, ca, servername: 'x.example', host: 'sticky.example', insecure: true, headers: { Cookie: cookie } });
+      seen.add(String(r.headers['x-backend']));
+      assert.equal(r.headers['set-cookie'], undefined);
+    }
+    assert.deepEqual([...seen], [String(first.headers['x-backend'])]);
+    // Without the cookie: round-robin again.
+    const spread = new Set<string>();
+    for (let i = 0; i < 4; i++) spread.add(String((await get('sticky.example')).headers['x-backend']));
+    assert.equal(spread.size, 2);
   });
 
   test('no healthy member → 502 with the gateway page; the access log says why', async () => {

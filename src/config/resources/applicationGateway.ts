@@ -81,8 +81,8 @@ const PROPS = {
   httpListeners: { run: ['protocol', 'frontendIPConfiguration', 'frontendPort', 'hostName', 'hostNames', 'sslCertificate', 'sslProfile', 'requireServerNameIndication'], known: [...RO, 'customErrorConfigurations', 'firewallPolicy'] },
   backendAddressPools: { run: ['backendAddresses'], known: [...RO, 'backendIPConfigurations'] },
   backendHttpSettingsCollection: {
-    run: ['port', 'protocol', 'cookieBasedAffinity', 'requestTimeout', 'probe', 'hostName', 'pickHostNameFromBackendAddress', 'path', 'trustedRootCertificates', 'validateCertChainAndExpiry', 'validateSNI', 'sniName'],
-    known: [...RO, 'affinityCookieName', 'connectionDraining', 'authenticationCertificates', 'probeEnabled', 'dedicatedBackendConnection'],
+    run: ['port', 'protocol', 'cookieBasedAffinity', 'affinityCookieName', 'requestTimeout', 'probe', 'hostName', 'pickHostNameFromBackendAddress', 'path', 'trustedRootCertificates', 'validateCertChainAndExpiry', 'validateSNI', 'sniName'],
+    known: [...RO, 'connectionDraining', 'authenticationCertificates', 'probeEnabled', 'dedicatedBackendConnection'],
   },
   probes: { run: ['protocol', 'host', 'path', 'interval', 'timeout', 'unhealthyThreshold', 'pickHostNameFromBackendHttpSettings', 'minServers', 'match', 'port'], known: [...RO, 'pickHostNameFromBackendSettings', 'enableProbeProxyProtocolHeader'] },
   rewriteRuleSets: { run: ['rewriteRules'], known: RO },
@@ -466,7 +466,9 @@ export function adaptApplicationGateway(resource: ArmResource, ctx: AdaptContext
       validateCertChainAndExpiry: r.bool(p, 'validateCertChainAndExpiry', path) ?? true,
       validateSNI: r.bool(p, 'validateSNI', path) ?? true,
     };
-    if (out.cookieBasedAffinity === 'Enabled') r.warning(AGW_CODES.GH_AGW_UNSUPPORTED_PROPERTY, `backendHttpSettings '${name}': cookie-based affinity is not implemented; requests are spread round-robin`, join(path, 'cookieBasedAffinity'));
+    const cookieName = r.str(p, 'affinityCookieName', path);
+    if (cookieName !== undefined && !/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(cookieName)) r.error(AGW_CODES.GH_AGW_INVALID_VALUE, `'${cookieName}' is not a valid cookie name`, join(path, 'affinityCookieName'));
+    else if (cookieName) out.affinityCookieName = cookieName;
     if (probe) out.probe = probe;
     if (hostName) out.hostName = hostName;
     if (pathOverride !== undefined) out.path = pathOverride;
