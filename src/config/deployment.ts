@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.js';
 import { SourceFile } from '../core/source.js';
+import { Secret } from '../core/secret.js';
 import { LOCAL_RESOURCE_GROUP, LOCAL_SUBSCRIPTION_ID, type ArmResource, type ResourceOrigin } from '../model/resources.js';
 import { DeploymentContext, LocatedError, rootScope, type DeploymentUnit, type ParamThunks } from './arm/context.js';
 import { ArmTemplate, readArmParameters } from './arm/template.js';
@@ -154,7 +155,9 @@ function evaluate(entry: string, options: EvaluateOptions): DeploymentResult {
   const outputs: Record<string, unknown> = {};
   for (const n of unit.outputNames()) {
     try {
-      outputs[n] = unit.output(n);
+      // @secure() outputs stay out of logs (ARM does not return them either)
+      const secure = (unit instanceof BicepFile || unit instanceof ArmTemplate) && unit.isSecureOutput(n);
+      outputs[n] = secure ? new Secret(unit.output(n)) : unit.output(n);
     } catch (e) {
       ctx.report(e, path);
     }

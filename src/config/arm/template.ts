@@ -216,6 +216,11 @@ export class ArmTemplate implements DeploymentUnit {
   outputNames(): string[] {
     return [...this.outputsLazy.keys()];
   }
+
+  isSecureOutput(name: string): boolean {
+    const o = isObject(this.template.outputs) ? this.template.outputs[name] : undefined;
+    return isObject(o) && typeof o.type === 'string' && /^secure(string|object)$/i.test(o.type);
+  }
   resources(): ResourceEntry[] {
     const out: ResourceEntry[] = [];
     for (const d of this.resourceDecls) {

@@ -383,3 +383,15 @@ test('sub-resources get ids at deployment: vnet.properties.subnets[1].id places 
   assert.match(String(r.outputs.subnetId), /\/providers\/Microsoft\.Network\/virtualNetworks\/v\/subnets\/b$/);
   assert.equal(r.outputs.ip, '10.1.7.4');
 });
+
+test('a module without a required parameter is reported where the module is used; @secure() outputs stay secret', () => {
+  withFiles({ 'main.bicep': "module m 'm.bicep' = {\n  name: 'm'\n  params: {}\n}\n@secure()\noutput s string = 'p@ss'\n", 'm.bicep': 'param needed string\n' }, (dir) => {
+    const r = evaluateDeploymentSync(dir);
+    const d = r.diagnostics.find((x) => x.code === 'GH_BICEP_PARAM_MISSING' && x.file === join(dir, 'main.bicep'));
+    assert.ok(d, JSON.stringify(r.diagnostics));
+    assert.equal(d.line, 1);
+    assert.match(d.message, /'needed'/);
+    assert.equal(String(r.outputs.s), '[secret]');
+    assert.equal((r.outputs.s as { reveal(): unknown }).reveal(), 'p@ss');
+  });
+});

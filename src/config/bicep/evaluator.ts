@@ -538,6 +538,10 @@ export class BicepFile implements DeploymentUnit {
     return [...this.outputs.keys()];
   }
 
+  isSecureOutput(name: string): boolean {
+    return this.outputs.get(name)?.decl.decorators.some((d) => d.name.toLowerCase() === 'secure') ?? false;
+  }
+
   resources(): ResourceEntry[] {
     const out: ResourceEntry[] = [];
     for (const st of this.statementsInOrder) {
@@ -1592,6 +1596,12 @@ export class ModuleInstance {
     if (unit instanceof BicepFile) {
       const declared = new Set([...unit.symbols].filter(([, s]) => s.kind === 'param').map(([k]) => k.toLowerCase()));
       for (const k of params.keys()) if (!declared.has(k.toLowerCase())) file.ctx.report(new LocatedError('GH_BICEP_PARAM_UNKNOWN', `the module '${decl.path}' has no parameter '${k}'`, file.source, decl.start));
+      // a required parameter the module declaration does not give: say so where the module is used
+      const given = new Set([...params.keys()].map((k) => k.toLowerCase()));
+      if (!unit.lenient)
+        for (const [k, sym] of unit.symbols)
+          if (sym.kind === 'param' && !sym.decl.value && !sym.decl.type?.nullable && !given.has(k.toLowerCase()))
+            file.ctx.report(new LocatedError('GH_BICEP_PARAM_MISSING', `module '${decl.name}' gives no value for the parameter '${k}' of '${decl.path}', which has no default`, file.source, decl.start));
     }
     return unit;
   }
