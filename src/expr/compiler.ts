@@ -704,6 +704,7 @@ class Compiler {
         const rt = f.rt;
         const nf: Frame = { vars: new Array(inner.count), parent: f, rt, ret: undefined };
         for (let i = 0; i < n; i++) nf.vars[i] = a[i];
+        rt.step();
         rt.enter();
         try {
           code(nf);
@@ -716,6 +717,8 @@ class Compiler {
     const code = this.value(body, inner);
     if (n === 1 && !counted) {
       return (f) => (a0: unknown) => {
+        // every lambda call counts as a step: LINQ over large sequences is bounded like a loop
+        f.rt.step();
         const nf: Frame = { vars: new Array(inner.count), parent: f, rt: f.rt, ret: undefined };
         nf.vars[0] = a0;
         return code(nf);
@@ -725,6 +728,7 @@ class Compiler {
       withArity(n, (...a: unknown[]) => {
         const nf: Frame = { vars: new Array(inner.count), parent: f, rt: f.rt, ret: undefined };
         for (let i = 0; i < n; i++) nf.vars[i] = a[i];
+        f.rt.step();
         f.rt.enter();
         try {
           return code(nf);

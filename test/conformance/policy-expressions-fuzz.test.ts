@@ -157,6 +157,8 @@ test('limits: loops, recursion, huge strings and time end in a GH_EXPR_LIMIT err
     ['@(new string(\'x\', 100000000))', /more than/],
     ['@(new byte[100000000].Length)', /allocated more than/],
     ['@{ for (;;) { } }', /statements or loop iterations/],
+    ['@(Enumerable.Range(0, 1000).SelectMany(x => Enumerable.Range(0, 1000).SelectMany(y => Enumerable.Range(0, 1000))).Count())', /statements or loop iterations|allocated more than/],
+    ['@(Enumerable.Range(0, 1000000).Select(x => x * 2).Sum())', /statements or loop iterations/],
   ];
   for (const [src, re] of cases) {
     const r = compileExpression(src, { file: new SourceFile('p.xml', src), offset: 0, limits: { maxSteps: 100_000, maxStringLength: 1_000_000 } });

@@ -99,9 +99,15 @@ export const LINQ: Record<string, Ext> = {
     const f = withIndex(fnArg(a[0], 'selector'));
     return tag(seq(t).map((x, i) => f(x, i)));
   },
-  SelectMany: (_rt, t, a) => {
+  SelectMany: (rt, t, a) => {
     const f = withIndex(fnArg(a[0], 'selector'));
-    return tag(seq(t).flatMap((x, i) => seq(f(x, i))));
+    const out: unknown[] = [];
+    seq(t).forEach((x, i) => {
+      const inner = seq(f(x, i));
+      rt.size(out.length + inner.length);
+      for (const y of inner) out.push(y);
+    });
+    return tag(out);
   },
   First: (_rt, t, a) => {
     const s = seq(t);
@@ -211,7 +217,12 @@ export const LINQ: Record<string, Ext> = {
     }
     return tag([...groups.values()]);
   },
-  Concat: (_rt, t, a) => tag([...seq(t), ...seq(a[0])]),
+  Concat: (rt, t, a) => {
+    const x = seq(t);
+    const y = seq(a[0]);
+    rt.size(x.length + y.length);
+    return tag([...x, ...y]);
+  },
   Append: (_rt, t, a) => tag([...seq(t), a[0]]),
   Prepend: (_rt, t, a) => tag([a[0], ...seq(t)]),
   Distinct: (_rt, t, a) => {
