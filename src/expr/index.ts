@@ -16,6 +16,8 @@ import { NOT_IMPLEMENTED } from './runtime/library.js';
 export type { HostContext } from './host.js';
 export { ExpressionError, DotNetException, EXPR_CODES } from './errors.js';
 export { ResponseObject } from './runtime/apim.js';
+/** The Jwt value expressions see ((Jwt)context.Variables["token"]): validate-jwt's output-token-variable-name can store asJwt(token). */
+export { asJwt, Jwt } from './runtime/apim.js';
 export { DEFAULT_LIMITS, type Limits } from './runtime/core.js';
 
 export interface CompileOptions {
