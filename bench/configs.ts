@@ -139,11 +139,18 @@ ${mtlsServer(o.port, o.tls, o.prefix, `      proxy_pass http://trivial;
 `;
 }
 
-/** The trivial upstream both edges share in scenarios a/b (not measured; no access log). */
+/** The trivial upstream both edges share in scenarios a/b (not measured; no access log); 400 without X-ARR-ClientCert. */
 export function nginxUpstreamConf(o: { prefix: string; asRoot: boolean; port: number }): string {
   return `${head(o.prefix, o.asRoot)}  server {
     listen 127.0.0.1:${o.port};
     access_log off;
+    # the load's path: both edges must forward the client certificate, or the run counts non-2xx answers
+    location = /bench {
+      default_type text/plain;
+      if ($http_x_arr_clientcert = "") { return 400 "no X-ARR-ClientCert\\n"; }
+      return 200 "ok\\n";
+    }
+    # the edge's default health probe (GET /)
     location / { default_type text/plain; return 200 "ok\\n"; }
   }
 }

@@ -518,8 +518,10 @@ function table(results: readonly CaseResult[]): string {
     const gCpu = median(g.map((x) => x.cpuUsPerRequest));
     const nCpu = median(n.map((x) => x.cpuUsPerRequest));
     const nginxRss = r.rss.nginx.map((x) => mb(x.kb)).join('+');
+    const bad = (xs: readonly RunResult[]) => xs.reduce((a, x) => a + x.errors + x.non2xx, 0);
+    const warn = bad(g) || bad(n) ? ` ⚠ socket errors or non-2xx: Gatehouse ${bad(g)}, NGINX ${bad(n)}` : '';
     lines.push(
-      `| ${TITLE[r.scenario]} | ${r.key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} | ${fmt(gr)} | ${fmt(nr)} | **${fmt(ratio, 2)}x** ${ratio >= TARGET[r.scenario] ? '✓' : '✗'} | ${fmt(TARGET[r.scenario], 1)}x | ${fmt(median(g.map((x) => x.p50Ms)), 2)} / ${fmt(median(n.map((x) => x.p50Ms)), 2)} | ${fmt(median(g.map((x) => x.p99Ms)), 2)} / ${fmt(median(n.map((x) => x.p99Ms)), 2)} | ${fmt(gCpu)} / ${fmt(nCpu)} | ${gCpu > 0 ? fmt(nCpu / gCpu, 2) : '-'}x | ${mb(r.rss.gatehouse[0]?.kb ?? 0)} (${mb(r.gatehouseRssAtReadyKb ?? 0)}) / ${nginxRss} |`,
+      `| ${TITLE[r.scenario]}${warn} | ${r.key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} | ${fmt(gr)} | ${fmt(nr)} | **${fmt(ratio, 2)}x** ${ratio >= TARGET[r.scenario] ? '✓' : '✗'} | ${fmt(TARGET[r.scenario], 1)}x | ${fmt(median(g.map((x) => x.p50Ms)), 2)} / ${fmt(median(n.map((x) => x.p50Ms)), 2)} | ${fmt(median(g.map((x) => x.p99Ms)), 2)} / ${fmt(median(n.map((x) => x.p99Ms)), 2)} | ${fmt(gCpu)} / ${fmt(nCpu)} | ${gCpu > 0 ? fmt(nCpu / gCpu, 2) : '-'}x | ${mb(r.rss.gatehouse[0]?.kb ?? 0)} (${mb(r.gatehouseRssAtReadyKb ?? 0)}) / ${nginxRss} |`,
     );
   }
   return lines.join('\n');
@@ -625,7 +627,7 @@ async function main(): Promise<number> {
           writeFileSync(resource, JSON.stringify(gatehouseEdgeResource({ serverPfx: server.pfx, pfxPassword: PASSWORD, devChainPem: server.tls.devChain, upstreamPort }), null, 2));
           gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), resource, [`53029=${gPort}`], gPort, profileDir);
           if (!values.profile) nginx = await startNginx(join(tmp, `nginx-${tag}`), nginxEdgeConf({ prefix: join(tmp, `nginx-${tag}`), asRoot, port: nPort, upstreamPort, tls: server.tls }), nPort);
-          path = '/';
+          path = '/bench';
         } else {
           // the seed example, with this run's certificates (and the ECDSA server certificate swapped in)
           const example = join(tmp, `seed-${key}`);
