@@ -33,6 +33,16 @@ const corpus: CorpusExpression[] = readFileSync(join(corpusDir, 'expressions.jso
  * does). The corpus uses them inside string literals ("{{clientId}}") and as numbers
  * (AddSeconds({{SessionCookieExpirationInSeconds}}), var key = {{TokenEncryptionKey}}).
  */
+/** Named values with a meaning in the corpus (encryption keys are base64 of 32 bytes; key selectors are numbers). */
+const NAMED_VALUES: Record<string, string> = {
+  TokenEncryptionKey1: Buffer.alloc(32, 1).toString('base64'),
+  TokenEncryptionKey2: Buffer.alloc(32, 2).toString('base64'),
+  CookieEncryptionKey1: Buffer.alloc(32, 3).toString('base64'),
+  CookieEncryptionKey2: Buffer.alloc(32, 4).toString('base64'),
+  TokenEncryptionKey: '1',
+  CookieEncryptionKey: '2',
+};
+
 function substituteNamedValues(code: string): string {
   let out = '';
   let inString: false | 'regular' | 'verbatim' = false;
@@ -40,7 +50,7 @@ function substituteNamedValues(code: string): string {
     const c = code[i]!;
     const m = /^\{\{([\w-]+)\}\}/.exec(code.slice(i, i + 200));
     if (m) {
-      out += inString ? `nv-${m[1]}` : '100';
+      out += NAMED_VALUES[m[1]!] ?? (inString ? `nv-${m[1]}` : '100');
       i += m[0].length - 1;
       continue;
     }
@@ -465,6 +475,19 @@ policy('Use custom error messages for jwt-validate policy with on-error handler.
   assert.equal(run(f, 'validate-jwt', { lastError: { source: 'validate-jwt', reason: 'TokenExpired', message: '', scope: '', section: 'inbound', path: '', policyId: '' } }), true);
   assert.throws(() => run(f, 'validate-jwt'), (e: unknown) => e instanceof ExpressionError && e.exceptionType === 'System.NullReferenceException');
   assert.equal(run(f, 'StatusCode', { response: { statusCode: 401 } }), 401);
+});
+
+policy('oauth-proxy/oauth-proxy-callback.xml + oauth-proxy-session-fragment.xml', () => {
+  // the callback encrypts the access token with key set 1; the session fragment decrypts it
+  const iv = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  const encrypted = run('oauth-proxy/oauth-proxy-callback.xml', 'context.Variables["accessToken"]', { variables: { accessToken: 'eyJ.access.token', ivTokens: iv } }) as string;
+  assert.match(encrypted, /^[A-Za-z0-9+/]+=*\.1$/);
+  const key = Buffer.alloc(32, 1);
+  const c = createCipheriv('aes-256-cbc', key, Buffer.from([0x5b, 0xad, 0x8f, 0x0f, 0xcb, 0xd9, 0x9f, 0x46, 0xa1, 0x65, 0x70, 0x86, 0x77, 0x28, 0x95, 0x0e]));
+  assert.equal(encrypted, `${Buffer.concat([c.update('eyJ.access.token'), c.final()]).toString('base64')}.1`, 'the IV is the Guid in .NET byte order');
+  assert.equal(run('oauth-proxy/oauth-proxy-session-fragment.xml', 'tokenParts', { variables: { encryptedAccessToken: encrypted, ivTokens: iv } }), 'eyJ.access.token');
+  // a cookie that does not decrypt is caught by the snippet's try/catch
+  assert.equal(run('oauth-proxy/oauth-proxy-session-fragment.xml', 'cookieBytes.Decrypt', { variables: { encryptedCookie: Buffer.alloc(32).toString('base64'), ivCookie: iv, cookieKey: '1' } }), '');
 });
 
 policy('oauth-proxy/oauth-proxy-token-endpoint-fragment.xml', () => {
