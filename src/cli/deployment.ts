@@ -7,10 +7,9 @@
 import { stat } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve, extname, dirname } from 'node:path';
-import { DiagnosticBag, DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
-import { systemClock } from '../core/clock.js';
+import { DiagnosticBag, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError } from '../core/errors.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import type { Logger } from '../core/logger.js';
 import { MutableAddressBook } from '../model/network.js';
 import type { ArmResource } from '../model/resources.js';
 import { loadResourceFile, isArmTemplate, parseJsonFile } from '../config/resources/file.js';
@@ -19,8 +18,8 @@ import { adaptApplicationGateway } from '../config/resources/applicationGateway.
 import { adaptApiManagement } from '../config/resources/apiManagement.js';
 import type { ApplicationGatewayModel } from '../model/applicationGateway.js';
 import type { ApiManagementModel, ApimPolicyDocument } from '../model/apiManagement.js';
-import { compileGateway, startApplicationGateway, type RunningEdge } from '../edge/index.js';
-import { ApimGateway, MemoryRateLimitStore, NodeBackendClient, startApiManagement, type RunningApim } from '../apim/index.js';
+import { startApplicationGateway, validateApplicationGateway, type RunningEdge } from '../edge/index.js';
+import { checkApiManagement, startApiManagement, type RunningApim } from '../apim/index.js';
 import { openPlatformCa } from '../pki/index.js';
 import { SourceFile } from '../core/source.js';
 import { readFile } from 'node:fs/promises';
@@ -173,23 +172,8 @@ export async function loadDeployment(options: DeploymentOptions): Promise<Loaded
 
 async function compileAll(gateways: readonly ApplicationGatewayModel[], services: readonly ApiManagementModel[]): Promise<Diagnostic[]> {
   const out: Diagnostic[] = [];
-  for (const service of services) {
-    const backendClient = new NodeBackendClient({});
-    try {
-      const { diagnostics } = await ApimGateway.load(service, { backendClient, rateLimits: new MemoryRateLimitStore(), clock: systemClock, logger: silentLogger });
-      out.push(...diagnostics);
-    } finally {
-      backendClient.close();
-    }
-  }
-  for (const gateway of gateways) {
-    try {
-      compileGateway(gateway, {});
-    } catch (e) {
-      if (!(e instanceof DiagnosticsError)) throw e;
-      out.push(...e.diagnostics);
-    }
-  }
+  for (const service of services) out.push(...(await checkApiManagement(service)));
+  for (const gateway of gateways) out.push(...validateApplicationGateway(gateway));
   return out;
 }
 
@@ -210,6 +194,12 @@ export interface ListenerLine {
 
 export interface RunningDeployment {
   readonly lines: readonly ListenerLine[];
+  /**
+   * Swaps in a new configuration of the same services and gateways on the sockets they have
+   * (ports stay, open connections finish on the old configuration). Returns false, changing
+   * nothing, when the set of services or gateways differs: the caller restarts instead.
+   */
+  reloadInPlace(next: LoadedDeployment): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -227,7 +217,8 @@ function privilegedHint(e: unknown, portMap: Map<number, number>): never {
   throw e;
 }
 
-export async function runDeployment(loaded: LoadedDeployment, options: RunOptions): Promise<RunningDeployment> {
+export async function runDeployment(initial: LoadedDeployment, options: RunOptions): Promise<RunningDeployment> {
+  let loaded = initial;
   const platformCa = await openPlatformCa(options.stateDir);
   const addressBook = new MutableAddressBook();
   const apims: RunningApim[] = [];
@@ -278,5 +269,16 @@ export async function runDeployment(loaded: LoadedDeployment, options: RunOption
     await closeAll();
     privilegedHint(e, options.portMap);
   }
-  return { lines, close: closeAll };
+  const sameSet = (a: readonly { name: string }[], b: readonly { name: string }[]) => a.length === b.length && a.every((x) => b.some((y) => y.name === x.name));
+  return {
+    lines,
+    close: closeAll,
+    async reloadInPlace(next) {
+      if (!sameSet(next.services, loaded.services) || !sameSet(next.gateways, loaded.gateways)) return false;
+      for (const service of next.services) await apims[loaded.services.findIndex((s) => s.name === service.name)]!.reload(service);
+      for (const gateway of next.gateways) await edges[loaded.gateways.findIndex((g) => g.name === gateway.name)]!.reload(gateway);
+      loaded = next;
+      return true;
+    },
+  };
 }

@@ -106,6 +106,7 @@ test('up prints the listeners, what it does not run and ready; reloads an edit; 
     await cli.waitFor(/^reloaded/m);
     await eventually('the edit is served', async () => (await hello(latestPort())) === 'v2');
     const port2 = latestPort();
+    assert.equal(port2, port, 'an edit is swapped in on the same socket');
 
     writeFileSync(join(reload, 'hello.xml'), policy('<set-status code="oops" /> <unclosed>'));
     await eventually('the broken edit is reported', async () => /reload failed: .* has errors; still serving the previous configuration/.test(cli.stderr()));

@@ -129,6 +129,18 @@ export const upCommand: Command = {
         io.stderr.write(`reload failed: ${relative(io.cwd, next.entry)} has errors; still serving the previous configuration\n`);
         return;
       }
+      try {
+        if (await running.reloadInPlace(next)) {
+          loaded = next;
+          rewatch();
+          io.stdout.write('reloaded\n');
+          return;
+        }
+      } catch (e) {
+        io.stderr.write(`reload failed: ${messageOf(e)}; still serving the previous configuration\n`);
+        return;
+      }
+      // Services or gateways were added or removed: restart the whole deployment.
       await running.close();
       try {
         running = await runDeployment(next, runOptions);
