@@ -1,9 +1,7 @@
 /**
- * Chain building for validate-client-certificate and the deployment's certificate store: uses
- * src/pki's verifyChain, and — until that lands — a small path builder on node:crypto (issuer
- * name match + signature check, up to 8 links). Results are cached by the leaf's DER hash.
+ * Chain building for validate-client-certificate and the deployment's certificate store, on
+ * src/pki's verifyChain. Results are cached by the leaf's DER hash.
  */
-import { isGatehouseError } from '../core/errors.js';
 import { verifyChain, type Certificate } from '../pki/index.js';
 import type { TrustCache, TrustResult } from './runtime.js';
 
@@ -29,33 +27,10 @@ function issued(issuer: Certificate, child: Certificate): boolean {
   }
 }
 
-function fallbackVerify(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[]): TrustResult {
-  const chain: Certificate[] = [leaf];
-  let current = leaf;
-  for (let depth = 0; depth < 8; depth++) {
-    if (anchors.some((a) => a.sha256 === current.sha256)) return { trusted: true, chain, reasons: [] };
-    const anchor = anchors.find((a) => issued(a, current));
-    if (anchor) {
-      chain.push(anchor);
-      return { trusted: true, chain, reasons: [] };
-    }
-    const next = intermediates.find((c) => c.sha256 !== current.sha256 && !chain.includes(c) && issued(c, current));
-    if (!next) break;
-    chain.push(next);
-    current = next;
-  }
-  return { trusted: false, chain, reasons: [`no chain to a trusted root from '${current.issuer}'`] };
-}
-
 /** Builds the chain of `leaf` to one of `anchors` (using `intermediates`), checking validity at `at`. */
 export function buildTrust(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[], at: Date): TrustResult {
-  try {
-    const r = verifyChain(leaf, { anchors, intermediates, at });
-    return { trusted: r.valid, chain: r.chain, reasons: r.reasons };
-  } catch (e) {
-    if (isGatehouseError(e, 'GH_INTERNAL')) return fallbackVerify(leaf, anchors, intermediates);
-    throw e;
-  }
+  const r = verifyChain(leaf, { anchors, intermediates, at });
+  return { trusted: r.valid, chain: r.chain, reasons: r.reasons };
 }
 
 /** A bounded cache keyed by the DER's SHA-256: cleared when full. */
