@@ -54,6 +54,7 @@ export class BackendTarget {
   private readonly secureContext: tls.SecureContext | undefined;
   private readonly probe: EffectiveProbe;
   private rr = 0;
+  private readonly minServers: number;
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
   private readonly logger: Logger | undefined;
@@ -72,6 +73,7 @@ export class BackendTarget {
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.secureContext = this.secure && trustedCa ? tls.createSecureContext({ ca: trustedCa }) : undefined;
     this.agent = this.secure ? new https.Agent({ ...agentOptions, rejectUnauthorized: settings.validateCertChainAndExpiry }) : new http.Agent(agentOptions);
+    this.minServers = probe?.minServers ?? 0;
     const defaultHost = (m: BackendMember) => settings.hostName ?? (settings.pickHostNameFromBackendAddress ? m.address : '127.0.0.1');
     this.probe = probe
       ? {
@@ -132,6 +134,12 @@ export class BackendTarget {
     for (let i = 0; i < n; i++) {
       const m = ms[this.rr++ % n]!;
       if (m.healthy && m !== except) return m;
+    }
+    // probe.minServers: "servers that are always marked healthy" — the first ones, when none is.
+    const min = Math.min(this.minServers, n);
+    for (let i = 0; i < min; i++) {
+      const m = ms[this.rr++ % min]!;
+      if (m !== except) return m;
     }
     return undefined;
   }

@@ -65,19 +65,20 @@ describe('backends, probes, path maps, redirects', () => {
       frontendIPConfigurations: [{ name: 'fip', properties: {} }],
       frontendPorts: [{ name: 'p443', properties: { port: 443 } }],
       sslCertificates: [{ name: 'cert', properties: { data: pki.frontendPfx, password: PFX_PASSWORD } }],
-      httpListeners: ['main', 'dead', 'slow', 'paths', 'fqdn', 'redirect', 'sticky'].map((n) => listener(`l-${n}`, 'p443', { hostName: `${n}.example` })),
+      httpListeners: ['main', 'dead', 'slow', 'paths', 'fqdn', 'redirect', 'sticky', 'min'].map((n) => listener(`l-${n}`, 'p443', { hostName: `${n}.example` })),
       backendAddressPools: [
         { name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }, { ipAddress: '10.0.1.5' }] } },
         { name: 'deadpool', properties: { backendAddresses: [{ ipAddress: '10.0.9.9' }] } },
         { name: 'slowpool', properties: { backendAddresses: [{ ipAddress: '10.0.2.1' }, { ipAddress: '10.0.2.2' }] } },
         { name: 'fqdnpool', properties: { backendAddresses: [{ fqdn: 'api.internal.example' }] } },
       ],
-      probes: [probe('probe')],
+      probes: [probe('probe'), { ...probe('probe-min'), properties: { ...probe('probe-min').properties, minServers: 1 } }],
       backendHttpSettingsCollection: [
         settings('settings'),
         settings('slow-settings', { requestTimeout: 1 }),
         settings('override-settings', { path: '/override/' }),
         settings('sticky-settings', { cookieBasedAffinity: 'Enabled' }),
+        settings('min-settings', { probe: ref('probes', 'probe-min') }),
         { name: 'fqdn-settings', properties: { port: 80, protocol: 'Http', pickHostNameFromBackendAddress: true, requestTimeout: 5 } },
       ],
       urlPathMaps: [
@@ -105,6 +106,7 @@ describe('backends, probes, path maps, redirects', () => {
         rule('r-fqdn', 'l-fqdn', 50, backendOf('fqdnpool', 'fqdn-settings')),
         rule('r-redirect', 'l-redirect', 60, { redirectConfiguration: ref('redirectConfigurations', 'to-main') }),
         rule('r-sticky', 'l-sticky', 70, backendOf('pool', 'sticky-settings')),
+        rule('r-min', 'l-min', 80, backendOf('deadpool', 'min-settings')),
       ],
     });
     const diagnostics = new DiagnosticBag();
@@ -181,6 +183,15 @@ describe('backends, probes, path maps, redirects', () => {
     const rec = logger.records.filter((x) => x.msg === 'access').at(-1)!;
     assert.equal(rec.reason, 'backend_unhealthy');
     assert.equal(rec.backendPoolName, 'deadpool');
+  });
+
+  test('probe minServers 1: the unhealthy member is still tried (so the answer is the connection failure, 502 backend_error)', async () => {
+    const r = await get('min.example');
+    assert.equal(r.status, 502);
+    assert.equal(r.body, BAD_GATEWAY);
+    const rec = logger.records.filter((x) => x.msg === 'access').at(-1)!;
+    assert.equal(rec.reason, 'backend_error');
+    assert.equal(rec.serverRouted, '10.0.9.9:443');
   });
 
   test('a backend slower than requestTimeout: one retry on the other member, then 504', async () => {
