@@ -51,6 +51,12 @@ export function setMember(rt: Runtime, t: unknown, name: string, value: unknown)
   void rt;
   if (t === null || t === undefined) throw ex.nullRef();
   if (t instanceof CsObject && PASCAL.test(name)) {
+    // plain fields a class declares settable (XAttribute.Value …)
+    const settable = (t as unknown as { $settable?: ReadonlySet<string> }).$settable;
+    if (settable?.has(name)) {
+      (t as unknown as Record<string, unknown>)[name] = value;
+      return;
+    }
     let proto: object | null = Object.getPrototypeOf(t);
     while (proto && proto !== Object.prototype) {
       const d = Object.getOwnPropertyDescriptor(proto, name);

@@ -14,7 +14,7 @@ import { AnonymousObject, CsDictionary, CsHashSet, CsList, CsQueue, CsStack, CsT
 import { DATETIME_TYPE, DATETIMEOFFSET_TYPE, DateTime, DateTimeOffset, TIMESPAN_TYPE, TimeSpan } from './datetime.js';
 import {
   BITCONVERTER_STATICS, CONVERT_STATICS, CsEncoding, CsMatch, CsRandom, CsRegex, CsUri, ENCODING_TYPE, GUID_TYPE, Guid, HashAlgorithm, MATH_STATICS, REGEX_TYPE,
-  URI_TYPE, WEBUTILITY_STATICS, hashType, parseIntStatic, setDateTimeParse, GroupCollection, CsGroup, MatchCollection, IPADDRESS_TYPE, IPAddressObj,
+  URI_TYPE, WEBUTILITY_STATICS, hashType, parseIntStatic, setDateTimeParse, GroupCollection, CsGroup, MatchCollection, IPADDRESS_TYPE, IPAddressObj, SYMMETRIC_TYPE, SymmetricAlgorithmObj,
 } from './misc.js';
 import { JArray, JContainer, JObject, JProperty, JToken, JValue, convertToken, fromPlain, parseJson, serializeObject, tokenTypeEnum } from './json.js';
 import { X509Certificate2, newX509Certificate2 } from './x509.js';
@@ -28,8 +28,7 @@ export const REGISTRY = new TypeRegistry();
 /** Allowed by API Management, not implemented by Gatehouse (yet). */
 export const NOT_IMPLEMENTED = new Set([
   'XProcessingInstruction', 'XDocumentType', 'XNodeDocumentOrderComparer', 'XNodeEqualityComparer',
-  'StringReader', 'StringWriter', 'TimeZoneInfo', 'TimeZone', 'RSA', 'AsymmetricAlgorithm', 'Oid', 'PublicKey', 'RSACertificateExtensions', 'JConstructor', 'JRaw', 'XmlNodeType',
-  'SymmetricAlgorithm',
+  'TimeZone', 'Oid', 'PublicKey', 'JConstructor', 'JRaw', 'XmlNodeType',
 ]);
 
 function def(info: TypeInfo, ...aliases: string[]): TypeInfo {
@@ -560,6 +559,7 @@ class Rng extends CsObject {
   }
 }
 def({ fullName: 'System.Security.Cryptography.RNGCryptoServiceProvider', construct: () => new Rng() });
+def({ fullName: 'System.Security.Cryptography.SymmetricAlgorithm', ...SYMMETRIC_TYPE, isInstance: (v) => v instanceof SymmetricAlgorithmObj } as TypeInfo);
 def({ fullName: 'System.Security.Cryptography.RSA', ...RSA_TYPE, isInstance: (v) => v instanceof RsaKey } as TypeInfo);
 def({ fullName: 'System.Security.Cryptography.AsymmetricAlgorithm', isInstance: (v) => v instanceof RsaKey });
 def({ fullName: 'System.Security.Cryptography.RSASignaturePadding', ...RSA_SIGNATURE_PADDING } as TypeInfo);

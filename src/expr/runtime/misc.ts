@@ -927,16 +927,114 @@ export function hashType(alg: string, keyed: boolean, typeName: string) {
 }
 
 /** APIM's Encrypt/Decrypt extensions with an algorithm name ("Aes"): CBC with PKCS#7 padding, as .NET's defaults are. */
+/** SymmetricAlgorithm.Create("Aes") (the parameterless Create() is not allowed): Key, IV, Mode, Padding. */
+export class SymmetricAlgorithmObj extends CsObject {
+  private key: Buffer = randomBytes(32);
+  private iv: Buffer = randomBytes(16);
+  private mode = new EnumValue('System.Security.Cryptography.CipherMode', 'CBC', 1);
+  private padding = new EnumValue('System.Security.Cryptography.PaddingMode', 'PKCS7', 2);
+  get $type(): string {
+    return 'System.Security.Cryptography.Aes';
+  }
+  get Key(): Buffer {
+    return this.key;
+  }
+  set Key(v: unknown) {
+    const b = bytesArg(v, 'value');
+    if (![16, 24, 32].includes(b.length)) throw ex.crypto('Specified key is not a valid size for this algorithm.');
+    this.key = Buffer.from(b);
+  }
+  get IV(): Buffer {
+    return this.iv;
+  }
+  set IV(v: unknown) {
+    const b = bytesArg(v, 'value');
+    if (b.length !== 16) throw ex.crypto('Specified initialization vector (IV) does not match the block size for this algorithm.');
+    this.iv = Buffer.from(b);
+  }
+  get Mode(): EnumValue {
+    return this.mode;
+  }
+  set Mode(v: unknown) {
+    if (!(v instanceof EnumValue)) throw ex.invalidCast(v, 'System.Security.Cryptography.CipherMode');
+    this.mode = v;
+  }
+  get Padding(): EnumValue {
+    return this.padding;
+  }
+  set Padding(v: unknown) {
+    if (!(v instanceof EnumValue)) throw ex.invalidCast(v, 'System.Security.Cryptography.PaddingMode');
+    this.padding = v;
+  }
+  get KeySize(): number {
+    return this.Key.length * 8;
+  }
+  set KeySize(bits: unknown) {
+    const n = Number(bits);
+    if (![128, 192, 256].includes(n)) throw ex.crypto('Specified key is not a valid size for this algorithm.');
+    this.key = randomBytes(n / 8);
+  }
+  get BlockSize(): number {
+    return 128;
+  }
+  GenerateKey(): void {
+    this.key = randomBytes(this.key.length);
+  }
+  GenerateIV(): void {
+    this.iv = randomBytes(16);
+  }
+  Dispose(): void {
+    /* nothing to free */
+  }
+  Clear(): void {
+    /* nothing to free */
+  }
+}
+
+export const SYMMETRIC_TYPE = {
+  staticMethods: {
+    Create: (_rt: Runtime, a: unknown[]) => {
+      if (a.length === 0) throw new DotNetException('System.NotSupportedException', 'SymmetricAlgorithm.Create() without a name is not allowed in policy expressions.');
+      const n = csToString(a[0]).toLowerCase();
+      if (!['aes', 'rijndael', 'system.security.cryptography.aes', 'aesmanaged'].includes(n)) throw ex.notSupported(`Symmetric algorithm '${csToString(a[0])}' is not supported by Gatehouse (use "Aes").`);
+      return new SymmetricAlgorithmObj();
+    },
+  },
+};
+
+/**
+ * APIM's Encrypt/Decrypt extensions: (byte[], "Aes", key, iv), (byte[], SymmetricAlgorithm) and
+ * (byte[], SymmetricAlgorithm, key, iv). AES in CBC (default) or ECB, PKCS#7 (default), zeros or no padding.
+ */
 export function symmetric(decrypt: boolean, input: unknown, alg: unknown, key: unknown, iv: unknown): Buffer {
   const data = bytesArg(input, 'input');
-  const name = alg instanceof CsObject ? 'aes' : String(alg).toLowerCase();
-  if (name !== 'aes' && name !== 'rijndael' && name !== 'system.security.cryptography.aes') throw ex.notSupported(`Symmetric algorithm '${csToString(alg)}' is not supported by Gatehouse (use "Aes").`);
+  let mode = 'cbc';
+  let padding = 'PKCS7';
+  if (alg instanceof SymmetricAlgorithmObj) {
+    if (key === undefined) key = alg.Key;
+    if (iv === undefined) iv = alg.IV;
+    mode = alg.Mode.name.toLowerCase();
+    padding = alg.Padding.name;
+  } else if (alg === null || alg === undefined) throw ex.argNull('alg');
+  else {
+    const name = String(alg).toLowerCase();
+    if (name !== 'aes' && name !== 'rijndael' && name !== 'system.security.cryptography.aes') throw ex.notSupported(`Symmetric algorithm '${csToString(alg)}' is not supported by Gatehouse (use "Aes").`);
+  }
+  if (mode !== 'cbc' && mode !== 'ecb') throw ex.crypto(`The specified cipher mode is not valid for this algorithm.`);
   const k = bytesArg(key, 'key');
   const v = bytesArg(iv, 'iv');
   if (![16, 24, 32].includes(k.length)) throw ex.crypto('Specified key is not a valid size for this algorithm.');
-  if (v.length !== 16) throw ex.crypto('Specified initialization vector (IV) does not match the block size for this algorithm.');
+  if (mode === 'cbc' && v.length !== 16) throw ex.crypto('Specified initialization vector (IV) does not match the block size for this algorithm.');
+  const cipher = `aes-${k.length * 8}-${mode}`;
   try {
-    const c = decrypt ? createDecipheriv(`aes-${k.length * 8}-cbc`, k, v) : createCipheriv(`aes-${k.length * 8}-cbc`, k, v);
+    const c = decrypt ? createDecipheriv(cipher, k, mode === 'ecb' ? null : v) : createCipheriv(cipher, k, mode === 'ecb' ? null : v);
+    if (padding !== 'PKCS7') {
+      c.setAutoPadding(false);
+      if (!decrypt && padding === 'Zeros' && data.length % 16 !== 0) {
+        const padded = Buffer.concat([data, Buffer.alloc(16 - (data.length % 16))]);
+        return Buffer.concat([c.update(padded), c.final()]);
+      }
+    }
     return Buffer.concat([c.update(data), c.final()]);
   } catch {
     throw ex.crypto(decrypt ? 'Padding is invalid and cannot be removed.' : 'The input data is not a complete block.');

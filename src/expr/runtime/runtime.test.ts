@@ -228,6 +228,9 @@ test('hashes and HMACs agree with node:crypto; AES Encrypt/Decrypt round-trip', 
   assert.equal(ev('@{ var h = new HMACSHA512 { Key = Encoding.UTF8.GetBytes("k") }; return Convert.ToBase64String(h.ComputeHash(Encoding.UTF8.GetBytes("m"))); }'), createHmac('sha512', 'k').update('m').digest('base64'));
   assert.equal(ev('@{ var key = new byte[32]; var iv = new byte[16]; var c = Encoding.UTF8.GetBytes("secret").Encrypt("Aes", key, iv); return Encoding.UTF8.GetString(c.Decrypt("Aes", key, iv)); }'), 'secret');
   fails('@(new byte[3].Encrypt("Aes", new byte[5], new byte[16]))', 'System.Security.Cryptography.CryptographicException');
+  assert.equal(ev('@{ var aes = SymmetricAlgorithm.Create("Aes"); var c = Encoding.UTF8.GetBytes("hello").Encrypt(aes); return Encoding.UTF8.GetString(c.Decrypt(aes)); }'), 'hello');
+  assert.equal(ev('@{ var aes = SymmetricAlgorithm.Create("Aes"); aes.Mode = CipherMode.ECB; aes.Padding = PaddingMode.Zeros; var c = Encoding.UTF8.GetBytes("hello").Encrypt(aes); return c.Length + ":" + Encoding.UTF8.GetString(c.Decrypt(aes)).TrimEnd((char)0); }'), '16:hello');
+  fails('@(SymmetricAlgorithm.Create())', 'System.NotSupportedException');
 });
 
 test('APIM extensions: AsJwt, TryParseJwt, AsBasic, TryParseBasic', () => {

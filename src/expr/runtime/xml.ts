@@ -9,6 +9,7 @@ import { CsObject, csToString, ex, iterate, type Runtime } from './core.js';
 import { convertToInt, INT_TYPES, parseFloatStrict } from './numbers.js';
 
 const NL = '\r\n';
+const SETTABLE_VALUE: ReadonlySet<string> = new Set(['Value']);
 
 export class XNamespace extends CsObject {
   constructor(readonly NamespaceName: string) {
@@ -108,6 +109,9 @@ export class XText extends XNode {
   get $type(): string {
     return 'System.Xml.Linq.XText';
   }
+  get $settable(): ReadonlySet<string> {
+    return SETTABLE_VALUE;
+  }
   write(): string {
     return esc(this.Value, false);
   }
@@ -161,6 +165,9 @@ export class XAttribute extends CsObject {
   }
   get $type(): string {
     return 'System.Xml.Linq.XAttribute';
+  }
+  get $settable(): ReadonlySet<string> {
+    return SETTABLE_VALUE;
   }
   get Parent(): XElement | null {
     return this.parent ?? null;
