@@ -18,7 +18,7 @@ import { adaptApplicationGateway } from '../config/resources/applicationGateway.
 import { adaptApiManagement } from '../config/resources/apiManagement.js';
 import type { ApplicationGatewayModel } from '../model/applicationGateway.js';
 import type { ApiManagementModel, ApimPolicyDocument } from '../model/apiManagement.js';
-import { startApplicationGateway, validateApplicationGateway, type RunningEdge } from '../edge/index.js';
+import { startApplicationGateway, startApplicationGatewayCluster, validateApplicationGateway, type RunningEdge } from '../edge/index.js';
 import { checkApiManagement, startApiManagement, type RunningApim } from '../apim/index.js';
 import { openPlatformCa } from '../pki/index.js';
 import { SourceFile } from '../core/source.js';
@@ -178,6 +178,11 @@ async function compileAll(gateways: readonly ApplicationGatewayModel[], services
 }
 
 export interface RunOptions {
+  /**
+   * Edge worker processes per gateway: 1 runs in this process (reload in place, one log stream);
+   * 'auto' is one per core bounded by autoscaleConfiguration.maxCapacity, as Azure scales out.
+   */
+  readonly workers?: number | 'auto';
   readonly bindAddress: string;
   readonly portMap: Map<number, number>;
   readonly stateDir: string;
@@ -250,13 +255,18 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
       });
     }
     for (const gateway of loaded.gateways) {
-      const running = await startApplicationGateway(gateway, {
+      const edgeOptions = {
         bindAddress: options.bindAddress,
         portMap: options.portMap,
         addressBook,
         extraTrustedRoots: [platformCa.root],
         logger: options.logger.child({ resource: gateway.name }),
-      });
+      };
+      const workers = options.workers ?? 1;
+      const running =
+        workers === 1
+          ? await startApplicationGateway(gateway, edgeOptions)
+          : await startApplicationGatewayCluster(gateway, { ...edgeOptions, addressBookEntries: addressBook.list(), ...(workers === 'auto' ? {} : { workers }) });
       edges.push(running);
       for (const l of running.listeners) {
         // The URL a client uses: the listener's host name (the first one without wildcards) on the local port.
@@ -274,6 +284,8 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
     lines,
     close: closeAll,
     async reloadInPlace(next) {
+      // Worker processes are restarted rather than swapped.
+      if ((options.workers ?? 1) !== 1) return false;
       if (!sameSet(next.services, loaded.services) || !sameSet(next.gateways, loaded.gateways)) return false;
       for (const service of next.services) await apims[loaded.services.findIndex((s) => s.name === service.name)]!.reload(service);
       for (const gateway of next.gateways) await edges[loaded.gateways.findIndex((g) => g.name === gateway.name)]!.reload(gateway);

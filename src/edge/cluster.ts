@@ -84,7 +84,9 @@ export async function startApplicationGatewayCluster(model: ApplicationGatewayMo
   };
   const self = fileURLToPath(import.meta.url);
   const entry = self.replace(/cluster\.(ts|js)$/, 'worker.$1');
-  const execArgv = self.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  // Running from the sources: the worker loads tsx by absolute URL, since the working directory
+  // (the user's deployment folder) has no node_modules.
+  const execArgv = self.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
   cluster.setupPrimary({ exec: entry, execArgv, silent: false });
   const workers: Worker[] = [];
   let listeners: RunningListener[] = [];

@@ -29,6 +29,8 @@ Options:
   --parameters FILE         a .bicepparam or ARM parameters .json file
   --port-map DECLARED=LOCAL move a declared port to a local one (repeatable), e.g. --port-map 443=8443
   --bind ADDRESS            address for public listeners (default 127.0.0.1)
+  --workers N|auto          edge worker processes per gateway (default 1: one process, edits swap in
+                            place); auto = one per core, bounded by autoscaleConfiguration.maxCapacity
   --state-dir DIR           where Gatehouse keeps its local platform CA (default ~/.gatehouse, or $GATEHOUSE_STATE_DIR)
   --no-watch                do not reload when files change
   --log-level LEVEL         debug | info | warn | error (default info; access logs are info, on stderr)
@@ -86,6 +88,7 @@ export const upCommand: Command = {
       parameters: { type: 'string' },
       'port-map': { type: 'string', multiple: true },
       bind: { type: 'string', default: '127.0.0.1' },
+      workers: { type: 'string', default: '1' },
       'state-dir': { type: 'string' },
       'no-watch': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
@@ -93,8 +96,11 @@ export const upCommand: Command = {
     if (positionals.length !== 1) throw new GatehouseError('GH_USAGE', `up takes one deployment (main.bicep, a folder or a .json file); run 'gatehouse up --help'`);
     const level = values['log-level'] as LogLevel;
     if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new GatehouseError('GH_USAGE', `--log-level takes debug, info, warn or error`);
+    const workers: number | 'auto' = values.workers === 'auto' ? 'auto' : Number(values.workers);
+    if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new GatehouseError('GH_USAGE', `--workers takes a number from 1 to 64, or auto`);
     const deployment = deploymentOptionsFrom(values, positionals[0]!);
     const runOptions = {
+      workers,
       bindAddress: values.bind!,
       portMap: parsePortMap(values['port-map']),
       stateDir: values['state-dir'] ?? io.env.GATEHOUSE_STATE_DIR ?? join(homedir(), '.gatehouse'),
