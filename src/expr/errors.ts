@@ -10,7 +10,6 @@ export const EXPR_CODES = defineCodes({
   GH_EXPR_UNSUPPORTED: 'A policy expression uses C# that Gatehouse does not implement yet.',
   GH_EXPR_RUNTIME: 'A policy expression threw a .NET exception while it ran; the pipeline reports it as ExpressionValueEvaluationFailure.',
   GH_EXPR_LIMIT: 'A policy expression exceeded a safety limit (statements, loop iterations, recursion depth, string size or time).',
-  GH_EXPR_NOT_READY: 'Retired: the stub of compileExpression before policy expressions were implemented.',
 });
 
 /**
