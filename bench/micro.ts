@@ -11,7 +11,7 @@ import { openSync, closeSync, writeSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateTree } from '../src/cli/commands/certs.js';
-import { certificateFromDer, verifyChain, generateCertificate, type Certificate } from '../src/pki/index.js';
+import { CertificateCache, certificateFromDer, verifyChain, generateCertificate, type Certificate } from '../src/pki/index.js';
 import { createLogger } from '../src/core/logger.js';
 import { HeaderMap } from '../src/core/headers.js';
 
@@ -54,6 +54,12 @@ async function main(): Promise<void> {
   rows.push(measure('pki verifyChain (leaf → DEV → root, clientAuth)', () => verifyChain(leaf, { anchors, intermediates, at, requireClientAuth: true }), 3000));
   rows.push(
     measure('pki certificateFromDer + verifyChain, a fresh leaf each call (validate-from-agw per request)', () => verifyChain(certificateFromDer(clientDer), { anchors, intermediates, at, requireClientAuth: true }), 3000),
+  );
+  const certCache = new CertificateCache(1024);
+  rows.push(measure('cache key: DER → latin1 string', () => clientDer.toString('latin1'), 20_000));
+  rows.push(measure('cache key: DER → base64 string', () => clientDer.toString('base64'), 20_000));
+  rows.push(
+    measure('CertificateCache.fromDer + verifyChain, a fresh copy of the leaf bytes each call (validate-from-agw per request, cached)', () => verifyChain(certCache.fromDer(Buffer.from(clientDer)), { anchors, intermediates, at, requireClientAuth: true }), 3000),
   );
   rows.push(measure('pki certificateFromDer + Certificate.toEscapedPem()', () => certificateFromDer(clientDer).toEscapedPem(), 5000));
   rows.push(measure('sha256 of the client DER (a cache key)', () => createHash('sha256').update(clientDer).digest('base64'), 20_000));

@@ -12,7 +12,7 @@ import { HeaderMap } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
 import type { HostApi, HostDeployment, HostOperation, HostProduct, HostRequest, HostResponse, HostSubscription, HostUrl } from '../expr/host.js';
 import type { ApiManagementModel, ApimApi, ApimOperation, ApimPolicyDocument, ApimProduct, ApimSubscription } from '../model/apiManagement.js';
-import { loadCertificates, type Certificate } from '../pki/index.js';
+import { CertificateCache, loadCertificates, type Certificate } from '../pki/index.js';
 import { RequestContext, parseHostUrl, parseQuery } from '../policy/context.js';
 import type { Registry } from '../policy/compile.js';
 import { compilePolicyDocument, composeScopes, DEFAULT_GLOBAL_POLICY, type CompiledDocument, type ComposedPipeline } from '../policy/document.js';
@@ -266,6 +266,7 @@ export class ApimGateway {
       certificates: store.certificates,
       trustedRoots: store.trustedRoots,
       intermediates: store.intermediates,
+      certificateCache: new CertificateCache(1024),
     };
     const hasErrors = diagnostics.some((d) => d.severity === 'error');
     const gateway = hasErrors

@@ -116,6 +116,12 @@ export interface HostDeployment {
   /** Certificates of the service's Root and CertificateAuthority stores (used by X509Certificate2.Verify()). */
   readonly trustedRoots: readonly Certificate[];
   readonly intermediates: readonly Certificate[];
+  /**
+   * Parsed certificates by DER, owned by the service (bounded): `new X509Certificate2(bytes)` of a
+   * certificate seen before returns the same Certificate, so its chain checks stay warm. Optional:
+   * without it every construction parses.
+   */
+  readonly certificateCache?: { fromDer(der: Uint8Array): Certificate };
 }
 
 export interface HostContext {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SourceFile } from '../core/source.js';
 import { sign } from 'node:crypto';
-import { loadCertificates, parseCertificates, type Certificate } from '../pki/index.js';
+import { CertificateCache, loadCertificates, parseCertificates, type Certificate } from '../pki/index.js';
 import { compileExpression, ExpressionError, type CompiledExpression } from './index.js';
 import { makeTestHost, type TestHostOptions } from './testing.js';
 
@@ -110,6 +110,20 @@ test('validate-from-agw (final version): dev-client-01 forwarded by the gateway 
   const host = makeTestHost({ ...deployment, headers: { 'X-ARR-ClientCert': forwarded01 } });
   assert.equal(condition!.compiled.evaluate(host), true);
   assert.equal(body!.compiled.evaluate(host), forwarded01);
+});
+
+test('validate-from-agw with the service certificate cache: same answers, one parse per certificate', () => {
+  const [condition, body] = expressionsOf('validate-from-agw.operation.cshtml', VALIDATE_FROM_AGW);
+  const cache = new CertificateCache(8);
+  for (let i = 0; i < 3; i++) {
+    const host = makeTestHost({ ...deployment, certificateCache: cache, headers: { 'X-ARR-ClientCert': forwarded01 } });
+    assert.equal(condition!.compiled.evaluate(host), true);
+    assert.equal(body!.compiled.evaluate(host), forwarded01);
+    assert.equal(condition!.compiled.evaluate(makeTestHost({ ...deployment, certificateCache: cache, headers: { 'X-ARR-ClientCert': client02.toEscapedPem() } })), false);
+    assert.equal(condition!.compiled.evaluate(makeTestHost({ ...deployment, certificateCache: cache, trustedRoots: [], headers: { 'X-ARR-ClientCert': forwarded01 } })), false);
+  }
+  assert.equal(cache.stats().misses, 2);
+  assert.ok(cache.stats().hits >= 7);
 });
 
 test('validate-from-agw: dev-client-02 (trusted chain, not uploaded) fails', () => {

@@ -15,6 +15,7 @@ export interface TestHostOptions {
   certificates?: Record<string, Certificate>;
   trustedRoots?: Certificate[];
   intermediates?: Certificate[];
+  certificateCache?: { fromDer(der: Uint8Array): Certificate };
   variables?: Record<string, unknown>;
   matchedParameters?: Record<string, string>;
   now?: Date;
@@ -75,6 +76,7 @@ export function makeTestHost(o: TestHostOptions = {}): HostContext & { traces: s
       certificates: new Map(Object.entries(o.certificates ?? {})),
       trustedRoots: o.trustedRoots ?? [],
       intermediates: o.intermediates ?? [],
+      ...(o.certificateCache ? { certificateCache: o.certificateCache } : {}),
     },
     api: o.api,
     operation: o.operation,

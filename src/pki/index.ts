@@ -9,6 +9,8 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import './errors.js';
 
 export { certificateFromDer } from './certificate.js';
+/** A bounded cache of parsed certificates keyed by DER, owned by whoever creates it (one per APIM service). */
+export { CertificateCache } from './cache.js';
 export { parseCertificates, loadCertificates } from './load.js';
 /** RFC 5280 path building and validation with backtracking across candidate issuers. */
 export { verifyChain, type ExtraChainOptions, type ChainProfile } from './chain.js';

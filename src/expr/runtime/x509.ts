@@ -142,7 +142,8 @@ export function newX509Certificate2(rt: Runtime, args: unknown[]): X509Certifica
   if (der.length === 0) throw ex.arg('Array may not be empty or null.', 'rawData');
   let cert: Certificate;
   try {
-    cert = certificateFromDer(der);
+    const cache = rt.host.deployment.certificateCache;
+    cert = cache ? cache.fromDer(der) : certificateFromDer(der);
   } catch (e) {
     if (e instanceof DotNetException) throw e;
     throw new DotNetException('System.Security.Cryptography.CryptographicException', 'Cannot find the requested object.');
