@@ -65,12 +65,19 @@ export interface SubnetAttachment {
   readonly subnetId: string;
 }
 
+/** A virtual network and its address spaces (what the 'VirtualNetwork' tag of its NSGs means). */
+export interface VirtualNetworkInfo {
+  readonly id: string;
+  readonly addressPrefixes: string[];
+}
+
 export interface NetworkModel {
   readonly privateAddresses: PrivateAddress[];
   readonly publicAddresses: PublicAddress[];
   readonly subnets: SubnetInfo[];
   readonly securityRules: SecurityRuleSet[];
   readonly attachments?: SubnetAttachment[];
+  readonly virtualNetworks?: VirtualNetworkInfo[];
 }
 
 /** What the allocator needs from a deployment: its resources and their evaluated bodies. */
@@ -283,6 +290,7 @@ export class NetworkAllocator {
       const nsg = isObject(p.networkSecurityGroup) && typeof p.networkSecurityGroup.id === 'string' ? p.networkSecurityGroup.id : undefined;
       subnets.push(nsg ? { id, prefix, nsgId: nsg } : { id, prefix });
     };
+    const virtualNetworks: VirtualNetworkInfo[] = [];
     const resources = this.source.resources().filter((r) => !r.existing);
     for (const r of resources) {
       const t = lc(r.type);
@@ -295,6 +303,10 @@ export class NetworkAllocator {
         continue;
       }
       if (t === 'microsoft.network/virtualnetworks/subnets' && isObject(body.properties)) addSubnet(id, body.properties);
+      if (t === 'microsoft.network/virtualnetworks' && isObject(body.properties)) {
+        const space = isObject(body.properties.addressSpace) ? body.properties.addressSpace.addressPrefixes : undefined;
+        if (Array.isArray(space)) virtualNetworks.push({ id, addressPrefixes: space.filter((x): x is string => typeof x === 'string') });
+      }
       if (t === 'microsoft.network/virtualnetworks' && isObject(body.properties) && Array.isArray(body.properties.subnets)) {
         for (const s of body.properties.subnets) if (isObject(s) && typeof s.name === 'string' && isObject(s.properties)) addSubnet(`${id}/subnets/${s.name}`, s.properties);
       }
@@ -323,6 +335,19 @@ export class NetworkAllocator {
         }
       }
       for (const subnetId of subnetIds) attachments.push({ resourceId: id, type: r.type, subnetId });
+      // An application gateway's instances take addresses in its gatewayIPConfigurations subnet
+      // (the first usable .4 …): the address its connections to backends come from.
+      if (lc(r.type) === 'microsoft.network/applicationgateways' && Array.isArray(p.gatewayIPConfigurations)) {
+        for (const c of p.gatewayIPConfigurations) {
+          const sub = isObject(c) && isObject(c.properties) && isObject(c.properties.subnet) ? c.properties.subnet.id : undefined;
+          if (typeof sub !== 'string') continue;
+          try {
+            this.allocatePrivate(sub, `${id}/gatewayIPConfigurations/${String((c as JsonObject).name ?? '')}`);
+          } catch {
+            /* a full subnet: the gateway connects from the default address */
+          }
+        }
+      }
     }
     const securityRules: SecurityRuleSet[] = [];
     for (const r of resources) {
@@ -350,7 +375,7 @@ export class NetworkAllocator {
       rules.sort((a, b) => a.priority - b.priority);
       securityRules.push({ nsgId: id, subnetIds: subnets.filter((s) => s.nsgId && lc(s.nsgId) === lc(id)).map((s) => s.id), rules });
     }
-    return { privateAddresses: [...this.privates], publicAddresses: [...this.publics.values()], subnets, securityRules, attachments };
+    return { privateAddresses: [...this.privates], publicAddresses: [...this.publics.values()], subnets, securityRules, attachments, virtualNetworks };
   }
 }
 

@@ -33,3 +33,28 @@ export class MutableAddressBook implements AddressBook {
 }
 
 export const emptyAddressBook: AddressBook = { lookup: () => undefined };
+
+/**
+ * Where a private address of the deployment lives on this machine: a.b.c.d → 127.b.c.d
+ * (10.0.1.4 → 127.0.1.4). Linux routes all of 127.0.0.0/8 to lo; macOS answers only 127.0.0.1
+ * unless an alias is added (`sudo ifconfig lo0 alias 127.0.1.4 up`). Undefined for what is not
+ * an IPv4 address.
+ */
+export function loopbackOf(privateAddress: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(privateAddress.trim());
+  if (!m || [m[1], m[2], m[3], m[4]].some((x) => Number(x) > 255)) return undefined;
+  return `127.${Number(m[2])}.${Number(m[3])}.${Number(m[4])}`;
+}
+
+/**
+ * The private address a connection comes from, given the loopback address it was seen from
+ * (127.0.0.4 → 10.0.0.4) and the private addresses the deployment handed out. IPv4-mapped IPv6
+ * (::ffff:127.0.0.4) is read as IPv4. Undefined when no private address maps there (127.0.0.1, a
+ * process outside the deployment): the peer counts as the Internet.
+ */
+export function privateOf(remoteAddress: string, known: Iterable<string>): string | undefined {
+  const peer = remoteAddress.replace(/^::ffff:/i, '');
+  if (!peer.startsWith('127.')) return undefined;
+  for (const k of known) if (loopbackOf(k) === peer) return k;
+  return undefined;
+}

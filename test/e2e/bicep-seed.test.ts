@@ -79,7 +79,12 @@ test('the seed deployment evaluates: resources, ids, names, properties, runtime 
   assert.deepEqual(r.outputs, { gatewayUrl: 'https://apim-validate-client-cert.azure-api.net', apimPrivateIp: '10.0.1.4', agwPublicIp: r.network.publicAddresses.find((p) => p.resourceId.endsWith('pip-agw-validate-client-certificate'))!.address });
 
   // network model
-  assert.deepEqual(r.network.privateAddresses, [{ address: '10.0.1.4', ownerId: apim.id, subnetId: props.virtualNetworkConfiguration.subnetResourceId }]);
+  assert.deepEqual(r.network.privateAddresses, [
+    { address: '10.0.1.4', ownerId: apim.id, subnetId: props.virtualNetworkConfiguration.subnetResourceId },
+    // the application gateway's instances in its gatewayIPConfigurations subnet: where its backend connections come from
+    { address: '10.0.0.4', ownerId: `${agwId}/gatewayIPConfigurations/${ap.gatewayIPConfigurations[0].name}`, subnetId: ap.gatewayIPConfigurations[0].properties.subnet.id },
+  ]);
+  assert.deepEqual(r.network.virtualNetworks?.map((v) => [v.id.split('/').pop(), v.addressPrefixes]), [['vnet-validate-client-certificate', ['10.0.0.0/16']]]);
   assert.deepEqual(
     r.network.publicAddresses.map((p) => p.address).sort(),
     ['127.0.0.1', '127.0.0.2'],
