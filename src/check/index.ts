@@ -86,16 +86,21 @@ function policiesOf(service: ApiManagementModel): { policy: ApimPolicyDocument; 
 // ------------------------------------------------------------------------------------------------
 // Locations
 
-const fileCache = new Map<string, string | undefined>();
-function fileText(path: string): string | undefined {
-  if (!fileCache.has(path)) {
-    try {
-      fileCache.set(path, readFileSync(path, 'utf8'));
-    } catch {
-      fileCache.set(path, undefined);
+/** The text of the files a check reads, each read once per check. */
+type FileTexts = (path: string) => string | undefined;
+
+function fileTexts(): FileTexts {
+  const cache = new Map<string, string | undefined>();
+  return (path) => {
+    if (!cache.has(path)) {
+      try {
+        cache.set(path, readFileSync(path, 'utf8'));
+      } catch {
+        cache.set(path, undefined);
+      }
     }
-  }
-  return fileCache.get(path);
+    return cache.get(path);
+  };
 }
 
 interface Location {
@@ -113,11 +118,11 @@ function lineCol(text: string, offset: number): { line: number; column: number; 
   return { line, column: offset - start + 1, sourceLine: text.slice(start, end < 0 ? undefined : end).replace(/\r$/, '') };
 }
 
-/** Where `name: '<name>'` is written in the file (the declaration of a named child), else the resource's own position. */
-function locateNamed(origin: { file: string; line?: number; column?: number } | undefined, fallback: string, name: string): Location {
+/** Where `name: '<name>'` is written in the file (the declaration of a named child); without a name, or when it is not found, the resource's own position. */
+function locateNamed(fileText: FileTexts, origin: { file: string; line?: number; column?: number } | undefined, fallback: string, name?: string): Location {
   const file = origin?.file ?? fallback;
-  const text = fileText(file);
-  if (text) {
+  const text = name === undefined ? undefined : fileText(file);
+  if (text && name !== undefined) {
     const esc = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const re = new RegExp(`["']?name["']?\\s*:\\s*["']${esc}["']`);
     const m = re.exec(text);
@@ -126,7 +131,7 @@ function locateNamed(origin: { file: string; line?: number; column?: number } | 
   return { file, ...(origin?.line ? { line: origin.line, column: origin.column ?? 1 } : {}) };
 }
 
-function locatePolicy(use: { policy: ApimPolicyDocument; offset: number }): Location {
+function locatePolicy(fileText: FileTexts, use: { policy: ApimPolicyDocument; offset: number }): Location {
   const text = fileText(use.policy.file);
   if (text && text.includes(use.policy.value.slice(0, 200))) {
     const base = text.indexOf(use.policy.value.slice(0, 200));
@@ -222,7 +227,7 @@ function safeParse(data: string, origin: string): Certificate[] {
   }
 }
 
-function otherIntermediatesNear(root: Certificate, pinned: readonly Certificate[], files: readonly string[]): { cert: Certificate; file: string }[] {
+function otherIntermediatesNear(fileText: FileTexts, root: Certificate, pinned: readonly Certificate[], files: readonly string[]): { cert: Certificate; file: string }[] {
   const dirs = new Set(files.map((f) => dirname(f)));
   const found = new Map<string, { cert: Certificate; file: string }>();
   for (const dir of dirs) {
@@ -252,6 +257,7 @@ function otherIntermediatesNear(root: Certificate, pinned: readonly Certificate[
 
 export function checkDeployment(input: CheckInput, options: { files?: readonly string[] } = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
+  const fileText = fileTexts();
 
   // Which headers each service trusts, and how its policies validate them.
   const trusted = new Map<ApiManagementModel, TrustedHeaderUse[]>();
@@ -265,11 +271,11 @@ export function checkDeployment(input: CheckInput, options: { files?: readonly s
         const chain = /\.Verify(NoRevocation)?\s*\(|<validate-client-certificate|\.Build\s*\(/.test(text);
         const identity = /Thumbprint|Deployment\s*\.\s*Certificates|<identity\b/.test(text);
         if (!chain && !identity) {
-          out.push(finding('error', CheckCodes.GH_CHECK_UNVALIDATED_CERT_HEADER, locatePolicy(use),
+          out.push(finding('error', CheckCodes.GH_CHECK_UNVALIDATED_CERT_HEADER, locatePolicy(fileText, use),
             `${svc.name}: ${where} trusts the certificate in ${use.header} without validating its chain or comparing it with an uploaded certificate: any well-formed certificate passes`,
             `validate it: certificate.Verify() (or VerifyNoRevocation()) and context.Deployment.Certificates.Any(c => c.Value.Thumbprint == certificate.Thumbprint)`));
         } else if (!chain || !identity) {
-          out.push(finding('warning', CheckCodes.GH_CHECK_PARTIAL_CERT_VALIDATION, locatePolicy(use),
+          out.push(finding('warning', CheckCodes.GH_CHECK_PARTIAL_CERT_VALIDATION, locatePolicy(fileText, use),
             `${svc.name}: ${where} checks the certificate in ${use.header} ${chain ? 'for a trusted chain but not against uploaded certificates (any certificate under the trusted CAs passes)' : 'against uploaded certificates but not its chain or validity (an expired certificate passes)'}`,
             chain ? 'compare the thumbprint with context.Deployment.Certificates, or list identities in validate-client-certificate' : 'also call certificate.Verify() or VerifyNoRevocation()'));
         }
@@ -287,7 +293,7 @@ export function checkDeployment(input: CheckInput, options: { files?: readonly s
         routedServices.add(svc);
         for (const use of trusted.get(svc) ?? []) {
           const effect = effectOn(route.rewriteRuleSet, use.header);
-          const at = locateNamed(gateway.origin, input.entry, route.rule.replace(/ \(path rule (.*)\)$/, ''));
+          const at = locateNamed(fileText, gateway.origin, input.entry, route.rule.replace(/ \(path rule (.*)\)$/, ''));
           const subject = `${gateway.name}: routing rule '${route.rule}' (listener '${route.listener.name}', ${listenerKind(mode)})`;
           if (effect.kind === 'untouched') {
             out.push(finding('error', CheckCodes.GH_CHECK_FORGEABLE_HEADER, at,
@@ -321,9 +327,9 @@ export function checkDeployment(input: CheckInput, options: { files?: readonly s
       const roots = certs.filter((c) => c.isSelfIssued);
       if (intermediates.length === 0 || roots.length === 0) continue;
       const root = roots[0]!;
-      const others = otherIntermediatesNear(root, intermediates, options.files ?? []);
+      const others = otherIntermediatesNear(fileText, root, intermediates, options.files ?? []);
       const named = others.length ? ` — for example ${others.map((o) => `'${o.cert.subject}' (${o.file})`).join(', ')}` : '';
-      out.push(finding('error', CheckCodes.GH_CHECK_ISSUER_DN_NOT_PINNED, locateNamed(gateway.origin, input.entry, profile.name),
+      out.push(finding('error', CheckCodes.GH_CHECK_ISSUER_DN_NOT_PINNED, locateNamed(fileText, gateway.origin, input.entry, profile.name),
         `${gateway.name}: ssl profile '${profile.name}' uploads the intermediate '${intermediates.map((c) => c.subject).join("', '")}' but does not verify the client certificate's issuer DN, so a client certificate from any other intermediate under '${root.subject}' is accepted too${named}`,
         `set clientAuthConfiguration.verifyClientCertIssuerDN: true on '${profile.name}'`));
     }
@@ -335,7 +341,7 @@ export function checkDeployment(input: CheckInput, options: { files?: readonly s
     const header = trusted.get(svc)![0]!.header;
     const resource = input.resources.find((r) => r.id.toLowerCase() === svc.id.toLowerCase());
     const origin = (resource as { origin?: { file: string; line?: number; column?: number } } | undefined)?.origin;
-    const at = locateNamed(origin, input.entry, '__none__');
+    const at = locateNamed(fileText, origin, input.entry);
     if (svc.virtualNetworkType !== 'Internal') {
       out.push(finding('error', CheckCodes.GH_CHECK_APIM_REACHABLE_DIRECTLY, at,
         `${svc.name}: virtualNetworkType is '${svc.virtualNetworkType}', so callers can reach API Management without the gateway and send ${header} themselves`,
@@ -344,7 +350,7 @@ export function checkDeployment(input: CheckInput, options: { files?: readonly s
     }
     const subnetId = ((resource?.properties as { virtualNetworkConfiguration?: { subnetResourceId?: string } } | undefined)?.virtualNetworkConfiguration?.subnetResourceId ?? '').toLowerCase();
     for (const nsg of openNsgRules(input.resources, subnetId)) {
-      out.push(finding('error', CheckCodes.GH_CHECK_APIM_REACHABLE_DIRECTLY, locateNamed((nsg.resource as { origin?: { file: string } }).origin, input.entry, nsg.rule),
+      out.push(finding('error', CheckCodes.GH_CHECK_APIM_REACHABLE_DIRECTLY, locateNamed(fileText, (nsg.resource as { origin?: { file: string } }).origin, input.entry, nsg.rule),
         `${svc.name}: network security group '${nsg.resource.name}' rule '${nsg.rule}' allows ${nsg.source} to reach API Management's subnet on port ${nsg.ports}, so callers can bypass the gateway and send ${header} themselves`,
         `allow inbound 443 to API Management only from the gateway's subnet (sourceAddressPrefix: the gateway subnet prefix)`));
     }
