@@ -45,6 +45,13 @@ export interface ApimOptions {
   readonly rateLimits?: RateLimitStore;
   /** Largest request body buffered (default 16 MiB); larger requests get 413. */
   readonly maxBodyBytes?: number;
+  /** Where an Internal service listens (default 127.0.0.1): the loopback address of its private IP, 127.0.1.4 for 10.0.1.4. */
+  readonly internalAddress?: string;
+  /**
+   * Asked for every accepted connection before TLS (the NSG of the service's subnet): a connection
+   * not allowed is reset, as an NSG drop looks to a client, and logged with reason `nsg_denied`.
+   */
+  readonly allowConnection?: (remoteAddress: string, remotePort: number) => { readonly allowed: boolean; readonly rule: string };
 }
 
 export interface RunningApim {
@@ -252,7 +259,19 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     : server;
 
   const internal = model.virtualNetworkType === 'Internal';
-  const host = internal ? '127.0.0.1' : (options.bindAddress ?? '127.0.0.1');
+  const host = internal ? (options.internalAddress ?? '127.0.0.1') : (options.bindAddress ?? '127.0.0.1');
+  const allow = options.allowConnection;
+  if (allow) {
+    // Registered before anything reads from the socket: a denied peer never gets a TLS handshake.
+    listener.prependListener('connection', (socket: net.Socket) => {
+      const peer = socket.remoteAddress ?? '';
+      const decision = allow(peer, socket.remotePort ?? 0);
+      if (decision.allowed) return;
+      logger.log({ level: 'warn', msg: 'connection denied', reason: 'nsg_denied', rule: decision.rule, peer: `${peer}:${socket.remotePort ?? 0}` });
+      socket.on('error', () => undefined);
+      socket.resetAndDestroy();
+    });
+  }
   const port = internal ? (options.internalPort ?? 0) : (options.portMap?.get(443) ?? 443);
   try {
     await new Promise<void>((resolve, reject) => {

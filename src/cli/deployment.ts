@@ -10,7 +10,9 @@ import { resolve, extname, dirname } from 'node:path';
 import { DiagnosticBag, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { MutableAddressBook } from '../model/network.js';
+import { MutableAddressBook, loopbackOf } from '../model/network.js';
+import type { NetworkModel } from '../config/network.js';
+import { connectionGuard, NetCodes, type ConnectionGuard } from '../config/nsg.js';
 import type { ArmResource } from '../model/resources.js';
 import { loadResourceFile, isArmTemplate, parseJsonFile } from '../config/resources/file.js';
 import { evaluateDeployment } from '../config/deployment.js';
@@ -45,6 +47,8 @@ export interface LoadedDeployment {
   readonly notRun: readonly ArmResource[];
   /** Private addresses (10.0.1.4) by the id of the resource that owns them. */
   readonly privateAddresses: ReadonlyMap<string, readonly string[]>;
+  /** The evaluated network model (Bicep and ARM templates; not a JSON file of resources). */
+  readonly network?: NetworkModel;
   readonly hasErrors: boolean;
 }
 
@@ -120,6 +124,7 @@ export async function loadDeployment(options: DeploymentOptions): Promise<Loaded
   let resources: ArmResource[];
   let files: string[] = [path];
   const privateAddresses = new Map<string, string[]>();
+  let network: NetworkModel | undefined;
   if (kind === 'resources') {
     resources = await loadResourceFile(path, bag);
   } else {
@@ -131,6 +136,7 @@ export async function loadDeployment(options: DeploymentOptions): Promise<Loaded
     bag.addAll(result.diagnostics);
     resources = [...result.resources];
     files = [...result.files];
+    network = result.network;
     for (const a of result.network.privateAddresses) {
       const list = privateAddresses.get(a.ownerId.toLowerCase()) ?? [];
       list.push(a.address);
@@ -167,7 +173,7 @@ export async function loadDeployment(options: DeploymentOptions): Promise<Loaded
   // so that every error is reported before anything starts — or, on reload, before anything stops.
   if (!bag.hasErrors) bag.addAll(await compileAll(gateways, services));
   const notRun = resources.filter((r) => !modelledTypes.some((re) => re.test(r.type)) && !(r as { existing?: boolean }).existing);
-  return { entry: path, resources, diagnostics: bag.items, files, gateways, services, notRun, privateAddresses, hasErrors: bag.hasErrors };
+  return { entry: path, resources, diagnostics: bag.items, files, gateways, services, notRun, privateAddresses, ...(network ? { network } : {}), hasErrors: bag.hasErrors };
 }
 
 async function compileAll(gateways: readonly ApplicationGatewayModel[], services: readonly ApiManagementModel[]): Promise<Diagnostic[]> {
@@ -209,10 +215,14 @@ export interface RunningDeployment {
 }
 
 function privilegedHint(e: unknown, portMap: Map<number, number>): never {
-  const err = e as NodeJS.ErrnoException & { port?: number };
+  const err = e as NodeJS.ErrnoException & { port?: number; address?: string };
   if (err?.code === 'EACCES') {
     const port = err.port ?? Number(/:(\d+)/.exec(err.message)?.[1]);
     throw new GatehouseError('GH_PORT_PRIVILEGED', `cannot bind port ${port}: permission denied. Ports below 1024 need privileges; map it to a free port, e.g. --port-map ${port}=${port + 8000}`, { cause: e });
+  }
+  if (err?.code === 'EADDRNOTAVAIL') {
+    const address = err.address ?? /\b(127\.\d+\.\d+\.\d+)\b/.exec(err.message)?.[1] ?? '';
+    throw new GatehouseError(NetCodes.GH_NET_ADDRESS_UNAVAILABLE, `cannot bind ${address}: the address is not on this machine. Private addresses of the deployment live on loopback (10.0.1.4 → 127.0.1.4); Linux routes all of 127.0.0.0/8 to lo, macOS needs an alias: sudo ifconfig lo0 alias ${address} up`, { cause: e });
   }
   if (err?.code === 'EADDRINUSE') {
     const port = err.port ?? Number(/:(\d+)/.exec(err.message)?.[1]);
@@ -232,9 +242,26 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
   const closeAll = async () => {
     await Promise.allSettled([...edges, ...apims].map((s) => s.close()));
   };
+  // The network model enforced on loopback: a service's private IP is its listening address
+  // (10.0.1.4 → 127.0.1.4), the NSG of its subnet guards what it accepts, and a gateway connects
+  // to its backends from its own private IP (10.0.0.4 → 127.0.0.4). Guards follow reloads.
+  const lc = (x: string) => x.toLowerCase();
+  const guards = new Map<string, ConnectionGuard | undefined>();
+  const setGuards = (d: LoadedDeployment) => {
+    guards.clear();
+    for (const s of d.services) guards.set(s.name, d.network ? connectionGuard(d.network, s.id, 443, s.virtualNetworkType === 'Internal') : undefined);
+  };
+  setGuards(loaded);
+  const ownAddress = (id: string) => loaded.network?.privateAddresses.find((a) => lc(a.ownerId) === lc(id))?.address;
+  const gatewayAddress = (id: string) => loaded.network?.privateAddresses.find((a) => lc(a.ownerId).startsWith(`${lc(id)}/gatewayipconfigurations/`))?.address;
   try {
     for (const service of loaded.services) {
+      const privateIp = ownAddress(service.id);
+      const internalAddress = service.virtualNetworkType === 'Internal' && privateIp ? loopbackOf(privateIp) : undefined;
+      const guarded = guards.get(service.name) !== undefined;
       const running = await startApiManagement(service, {
+        ...(internalAddress ? { internalAddress } : {}),
+        ...(guarded ? { allowConnection: (address: string, port: number) => guards.get(service.name)?.(address, port) ?? { allowed: true, rule: '(no NSG)' } } : {}),
         bindAddress: options.bindAddress,
         portMap: options.portMap,
         internalPort: 0,
@@ -251,11 +278,16 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
         listener: 'gateway',
         url: running.url,
         local: `${running.localAddress}:${running.localPort}`,
-        ...(internal ? { note: `internal, reachable through ${(loaded.privateAddresses.get(service.id.toLowerCase()) ?? []).join(', ') || 'the address book'}` } : {}),
+        ...(internal || guarded
+          ? { note: [internal ? `internal, reachable through ${(loaded.privateAddresses.get(service.id.toLowerCase()) ?? []).join(', ') || 'the address book'}` : '', guarded ? `inbound by the NSG of its subnet` : ''].filter(Boolean).join(', ') }
+          : {}),
       });
     }
     for (const gateway of loaded.gateways) {
+      const source = gatewayAddress(gateway.id);
+      const sourceAddress = source ? loopbackOf(source) : undefined;
       const edgeOptions = {
+        ...(sourceAddress ? { sourceAddress } : {}),
         bindAddress: options.bindAddress,
         portMap: options.portMap,
         addressBook,
@@ -290,6 +322,7 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
       for (const service of next.services) await apims[loaded.services.findIndex((s) => s.name === service.name)]!.reload(service);
       for (const gateway of next.gateways) await edges[loaded.gateways.findIndex((g) => g.name === gateway.name)]!.reload(gateway);
       loaded = next;
+      setGuards(next);
       return true;
     },
   };

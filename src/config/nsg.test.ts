@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluateInbound, inPrefix } from './nsg.js';
-import type { SecurityRule } from './network.js';
+import { connectionGuard, evaluateInbound, inPrefix } from './nsg.js';
+import type { NetworkModel, SecurityRule } from './network.js';
 
 const vnet = ['10.0.0.0/16'];
 const r = (name: string, priority: number, access: 'Allow' | 'Deny', source: string, port = '*', extra: Partial<SecurityRule> = {}): SecurityRule => ({
@@ -69,4 +69,29 @@ test('Internet, * and 0.0.0.0/0 match an Internet peer; destination port ranges 
   assert.equal(evaluateInbound([r('cidr', 300, 'Allow', '10.0.0.0/8', '443')], vnet, fromInternet).rule, 'DenyAllInBound', 'a private range never names the Internet');
   assert.equal(evaluateInbound([r('udp', 300, 'Allow', '*', '443', { protocol: 'Udp' })], vnet, fromInternet).rule, 'DenyAllInBound', 'a UDP rule does not open TCP');
   assert.equal(evaluateInbound([r('list', 300, 'Allow', '*', '*', { sourceAddressPrefixes: ['192.168.0.0/16', 'Internet'], destinationPortRanges: ['80', '443'] })], vnet, fromInternet).rule, 'list');
+});
+
+test('connectionGuard: the NSG of the owner\'s subnet, peers mapped back from loopback', () => {
+  const vnetId = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/vnet';
+  const network: NetworkModel = {
+    privateAddresses: [
+      { address: '10.0.1.4', ownerId: '/x/apim', subnetId: `${vnetId}/subnets/apim` },
+      { address: '10.0.0.4', ownerId: '/x/agw/gatewayIPConfigurations/g', subnetId: `${vnetId}/subnets/agw` },
+    ],
+    publicAddresses: [],
+    subnets: [
+      { id: `${vnetId}/subnets/agw`, prefix: '10.0.0.0/24' },
+      { id: `${vnetId}/subnets/apim`, prefix: '10.0.1.0/24', nsgId: '/x/nsg' },
+    ],
+    securityRules: [{ nsgId: '/x/nsg', subnetIds: [`${vnetId}/subnets/apim`], rules: [r('lb', 120, 'Allow', 'AzureLoadBalancer', '6390')] }],
+    virtualNetworks: [{ id: vnetId, addressPrefixes: ['10.0.0.0/16'] }],
+  };
+  const guard = connectionGuard(network, '/X/APIM', 443, true)!;
+  assert.deepEqual(guard('127.0.0.4', 50000), { allowed: true, rule: 'AllowVnetInBound', priority: 65000, source: '10.0.0.4' });
+  assert.deepEqual(guard('::ffff:127.0.0.1', 50000), { allowed: false, rule: 'DenyAllInBound', priority: 65500, source: 'Internet' });
+  assert.equal(guard('127.0.0.9', 50000).source, 'Internet', 'an address nobody was given');
+  // the gateway's subnet has no NSG: nothing to enforce unless asked for the default rules
+  assert.equal(connectionGuard(network, '/x/agw/gatewayIPConfigurations/g', 443, false), undefined);
+  assert.equal(connectionGuard(network, '/x/agw/gatewayIPConfigurations/g', 443, true)!('127.0.0.1', 1).rule, 'DenyAllInBound');
+  assert.equal(connectionGuard(network, '/x/unknown', 443, true), undefined, 'no private address: not in the network model');
 });

@@ -14,7 +14,9 @@
  *    infrastructure that has no local peer: they never match.
  * Pure functions; see src/config/nsg.test.ts.
  */
-import type { SecurityRule } from './network.js';
+import type { NetworkModel, SecurityRule } from './network.js';
+import { privateOf } from '../model/network.js';
+import { defineCodes } from '../core/errors.js';
 
 export interface InboundConnection {
   /** The peer's private address, or undefined for a peer on the Internet. */
@@ -113,3 +115,37 @@ export function evaluateInbound(rules: readonly SecurityRule[], vnetPrefixes: re
   }
   return { allowed: false, rule: 'DenyAllInBound', priority: 65500 };
 }
+
+/** What `gatehouse up` asks for every connection a service accepts. */
+export type ConnectionGuard = (remoteAddress: string, remotePort: number) => NsgDecision & { readonly source: string };
+
+const lc = (s: string) => s.toLowerCase();
+
+/**
+ * The guard of the service that owns a private address of the network model: the NSG of its
+ * subnet, with the peer's loopback address mapped back to a private address of the deployment
+ * (127.0.0.4 → 10.0.0.4; anything else is the Internet). A subnet without an NSG is guarded by the
+ * default rules alone when `defaultRulesWithoutNsg` (an Internal service: reachable only from its
+ * virtual network); otherwise undefined (nothing to enforce).
+ */
+export function connectionGuard(network: NetworkModel, ownerId: string, declaredPort: number, defaultRulesWithoutNsg: boolean): ConnectionGuard | undefined {
+  const own = network.privateAddresses.find((a) => lc(a.ownerId) === lc(ownerId));
+  if (!own) return undefined;
+  const subnet = network.subnets.find((s) => lc(s.id) === lc(own.subnetId));
+  const nsg = subnet?.nsgId ? network.securityRules.find((r) => lc(r.nsgId) === lc(subnet.nsgId!)) : undefined;
+  if (!nsg && !defaultRulesWithoutNsg) return undefined;
+  const vnetId = lc(own.subnetId).split('/subnets/')[0];
+  const vnet = network.virtualNetworks?.find((v) => lc(v.id) === vnetId);
+  const vnetPrefixes = vnet?.addressPrefixes.length ? vnet.addressPrefixes : subnet ? [subnet.prefix] : [];
+  const rules = nsg?.rules ?? [];
+  const known = network.privateAddresses.map((a) => a.address);
+  return (remoteAddress, remotePort) => {
+    const source = privateOf(remoteAddress, known);
+    const d = evaluateInbound(rules, vnetPrefixes, { source, sourcePort: remotePort, destination: own.address, destinationPort: declaredPort });
+    return { ...d, source: source ?? 'Internet' };
+  };
+}
+
+export const NetCodes = defineCodes({
+  GH_NET_ADDRESS_UNAVAILABLE: 'A loopback address of the network model (127.0.1.4 for 10.0.1.4) cannot be bound on this machine (macOS: add it with ifconfig lo0 alias).',
+});

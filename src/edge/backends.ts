@@ -25,6 +25,8 @@ export interface BackendMember {
   readonly port: number;
   /** Where the edge actually connects (the address book's answer, or the address itself). */
   readonly endpoint: LocalEndpoint;
+  /** The local address connections to the member come from (EdgeOptions.sourceAddress, loopback members only). */
+  readonly localAddress?: string;
   healthy: boolean;
   consecutiveFailures: number;
   lastProbe?: { at: Date; status?: number; error?: string };
@@ -59,7 +61,7 @@ export class BackendTarget {
   private closed = false;
   private readonly logger: Logger | undefined;
 
-  constructor(pool: BackendAddressPool, settings: BackendHttpSettings, probe: Probe | undefined, addressBook: AddressBook, trustedCa: string[] | undefined, logger?: Logger) {
+  constructor(pool: BackendAddressPool, settings: BackendHttpSettings, probe: Probe | undefined, addressBook: AddressBook, trustedCa: string[] | undefined, logger?: Logger, sourceAddress?: string) {
     this.pool = pool;
     this.settings = settings;
     this.secure = settings.protocol === 'Https';
@@ -68,7 +70,9 @@ export class BackendTarget {
     this.members = pool.backendAddresses.map((a) => {
       const address = (a.ipAddress ?? a.fqdn)!;
       const affinity = createHash('sha256').update(`${pool.name}|${settings.name}|${address}:${settings.port}`).digest('hex');
-      return { address, affinity, port: settings.port, endpoint: addressBook.lookup(address, settings.port) ?? { host: address, port: settings.port }, healthy: false, consecutiveFailures: 0 };
+      const endpoint = addressBook.lookup(address, settings.port) ?? { host: address, port: settings.port };
+      const localAddress = sourceAddress && /^127\.\d+\.\d+\.\d+$/.test(endpoint.host) ? sourceAddress : undefined;
+      return { address, affinity, port: settings.port, endpoint, ...(localAddress ? { localAddress } : {}), healthy: false, consecutiveFailures: 0 };
     });
     const agentOptions = { keepAlive: true, keepAliveMsecs: 30_000, maxSockets: 512, maxFreeSockets: 64, scheduling: 'lifo' as const };
     this.secureContext = this.secure && trustedCa ? tls.createSecureContext({ ca: trustedCa }) : undefined;
@@ -154,6 +158,7 @@ export class BackendTarget {
   /** Request options towards a member (TLS servername from the host, none for IP literals). */
   requestOptions(m: BackendMember, host: string, method: string, path: string, headers: string[]): https.RequestOptions {
     const o: https.RequestOptions = { host: m.endpoint.host, port: m.endpoint.port, method, path, headers, agent: this.agent, setHost: false };
+    if (m.localAddress) o.localAddress = m.localAddress;
     if (this.secure) {
       if (this.secureContext) (o as tls.ConnectionOptions).secureContext = this.secureContext;
       const name = (this.settings.sniName ?? host).replace(/:\d+$/, '');
@@ -212,6 +217,7 @@ export class BackendTarget {
         headers: { Host: host, 'User-Agent': 'ApplicationGatewayHealthProbe/1.0 (Gatehouse)', Connection: 'close' },
         agent: false,
         setHost: false,
+        ...(m.localAddress ? { localAddress: m.localAddress } : {}),
       };
       if (secure) {
         if (!isIP(host)) opts.servername = host;

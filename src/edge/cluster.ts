@@ -37,6 +37,7 @@ export interface WorkerStart {
   readonly extraTrustedRootsPem: string[];
   readonly log: boolean;
   readonly drainTimeoutMs?: number;
+  readonly sourceAddress?: string;
 }
 
 export type WorkerMessage =
@@ -81,6 +82,7 @@ export async function startApplicationGatewayCluster(model: ApplicationGatewayMo
     extraTrustedRootsPem: (options.extraTrustedRoots ?? []).map((c) => c.toPem()),
     log: options.logger !== undefined,
     ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
+    ...(options.sourceAddress ? { sourceAddress: options.sourceAddress } : {}),
   };
   const self = fileURLToPath(import.meta.url);
   const entry = self.replace(/cluster\.(ts|js)$/, 'worker.$1');

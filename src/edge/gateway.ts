@@ -50,6 +50,12 @@ export interface EdgeOptions {
   readonly clock?: Clock;
   /** How long close() waits for in-flight requests before it cuts connections. Default 5000 ms. */
   readonly drainTimeoutMs?: number;
+  /**
+   * The local address backend connections and probes come from: the loopback address of the
+   * gateway's private IP (127.0.0.4 for 10.0.0.4), which the NSG of a backend's subnet sees.
+   * Used for loopback backends only (an IPv4 127.x endpoint).
+   */
+  readonly sourceAddress?: string;
 }
 
 export interface RunningListener {
@@ -177,7 +183,7 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
       if (!pool || !settings) return undefined;
       const uploaded = settings.trustedRootCertificates.flatMap((n) => rootPems.get(n) ?? []);
       const ca = uploaded.length || extraPems.length ? [...tls.rootCertificates, ...uploaded, ...extraPems] : undefined;
-      t = new BackendTarget(pool, settings, settings.probe ? probesByName.get(settings.probe) : undefined, addressBook, ca, options.logger);
+      t = new BackendTarget(pool, settings, settings.probe ? probesByName.get(settings.probe) : undefined, addressBook, ca, options.logger, options.sourceAddress);
       targets.set(key, t);
     }
     return t;

@@ -39,6 +39,7 @@ process.on('message', (m: WorkerStart | { type: 'gatehouse-edge-close' }) => {
       extraTrustedRoots: m.extraTrustedRootsPem.flatMap((pem, i) => parseCertificates(pem, { origin: `extraTrustedRoots[${i}]` })),
       ...(m.log ? { logger: ipcLogger() } : {}),
       ...(m.drainTimeoutMs !== undefined ? { drainTimeoutMs: m.drainTimeoutMs } : {}),
+      ...(m.sourceAddress ? { sourceAddress: m.sourceAddress } : {}),
     }).then(
       (running) => {
         edge = running;

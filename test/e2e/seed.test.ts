@@ -44,7 +44,7 @@ describe('API Management behind Application Gateway (the seed post)', () => {
   test('gatehouse up prints one line per listener, the internal API Management service and ready', () => {
     assert.match(cli.stdout(), /^agw-validate-client-certificate\s+https-listener\s/m);
     assert.match(cli.stdout(), /^agw-validate-client-certificate\s+mtls-listener\s.*mTLS/m);
-    assert.match(cli.stdout(), /^apim-sample\s+gateway\s+https:\/\/apim-sample\.azure-api\.net\S*\s+127\.0\.0\.1:\d+\s+internal, reachable through 10\.0\.1\.4/m);
+    assert.match(cli.stdout(), /^apim-sample\s+gateway\s+https:\/\/apim-sample\.azure-api\.net\S*\s+127\.0\.1\.4:\d+\s+internal, reachable through 10\.0\.1\.4/m);
   });
 
   test('the status endpoint answers 200 through the HTTPS listener', async () => {
