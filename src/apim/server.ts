@@ -6,7 +6,8 @@
  */
 import https from 'node:https';
 import net from 'node:net';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { systemClock, type Clock } from '../core/clock.js';
 import { readSource } from '../core/datasource.js';
@@ -15,7 +16,7 @@ import { GatehouseError, messageOf } from '../core/errors.js';
 import { HeaderMap } from '../core/headers.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { defaultGatewayHostName, proxyHostNames, type ApiManagementModel } from '../model/apiManagement.js';
-import type { AddressBook } from '../model/network.js';
+import type { AddressBook, InProcessHandler, InProcessRequest, InProcessResponse } from '../model/network.js';
 import { certificateFromDer, loadCertificates, type Certificate, type PlatformCa } from '../pki/index.js';
 import type { RateLimitStore } from '../policy/runtime.js';
 import { NodeBackendClient } from './backend-client.js';
@@ -61,6 +62,12 @@ export interface RunningApim {
   readonly url: string;
   readonly localAddress: string;
   readonly localPort: number;
+  /**
+   * The gateway for an edge in the same process (`gatehouse up --backend-hop in-process`): the
+   * same answers, log lines and connection checks as the HTTPS socket, without TLS and HTTP
+   * serialisation. See docs/apim.md.
+   */
+  readonly inProcess: InProcessHandler;
   close(): Promise<void>;
   /**
    * Swaps in a new configuration of the same service on the same socket: loads and compiles it
@@ -296,6 +303,89 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
       s.on('close', () => sockets.delete(s));
     });
   }
+  // In-process hand-off: what onRequest does, for a request that did not cross a socket.
+  let serverNames = namesServedByDefaultCertificate(model, tlsMaterial.cert);
+  const inProcess: InProcessHandler = {
+    get serverNames() {
+      return serverNames;
+    },
+    handle: (r: InProcessRequest) =>
+      new Promise<InProcessResponse>((resolve, reject) => {
+        if (allow) {
+          const decision = allow(r.remoteAddress, r.remotePort);
+          if (!decision.allowed) {
+            logger.log({ level: 'warn', msg: 'connection denied', reason: 'nsg_denied', rule: decision.rule, peer: `${r.remoteAddress}:${r.remotePort}` });
+            // What the edge's HTTPS client reports when the socket is reset before TLS.
+            reject(Object.assign(new Error(`connect ECONNRESET ${host}:${localPort}`), { code: 'ECONNRESET' }));
+            return;
+          }
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let tooLarge = false;
+        const ended = () => {
+          const method = r.method.toUpperCase();
+          if (tooLarge) {
+            resolve(wireAnswer(method, { statusCode: 413, statusReason: 'Payload Too Large', headers: new HeaderMap([['Content-Type', 'application/json']]), body: { bytes: Buffer.from('{ "statusCode": 413, "message": "Request entity too large" }') } }, []));
+            return;
+          }
+          let hostHeader: string | undefined;
+          for (let i = 0; i + 1 < r.rawHeaders.length; i += 2) {
+            if (r.rawHeaders[i]!.toLowerCase() === 'host') {
+              hostHeader = r.rawHeaders[i + 1];
+              break;
+            }
+          }
+          hostHeader ??= defaultHost;
+          const hm = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
+          const started = performance.now();
+          gateway
+            .handle({
+              method,
+              target: r.target,
+              host: hm ? hm[1]!.replace(/^\[|\]$/g, '') : hostHeader,
+              port: hm?.[2] ? Number(hm[2]) : 443,
+              headers: HeaderMap.fromRaw(r.rawHeaders as string[]),
+              body: chunks.length ? Buffer.concat(chunks) : undefined,
+              ipAddress: r.remoteAddress.replace(/^::ffff:/, ''),
+              certificate: undefined,
+            })
+            .then((answer: ApimAnswer) => {
+              const wire = wireAnswer(r.method, answer.response, answer.extraHeaders);
+              resolve(wire);
+              logger.log({
+                level: 'info',
+                msg: 'request',
+                method: r.method,
+                path: r.target,
+                status: answer.response.statusCode,
+                ...(answer.logReason ? { reason: answer.logReason } : {}),
+                ...(answer.lastError ? { lastError: answer.lastError } : {}),
+                ...(answer.api ? { api: answer.api } : {}),
+                ...(answer.operation ? { operation: answer.operation } : {}),
+                ms: Math.round((performance.now() - started) * 1000) / 1000,
+              });
+            })
+            .catch((e: unknown) => {
+              logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
+              const body = Buffer.from('{ "statusCode": 500, "message": "Internal server error" }');
+              resolve({ statusCode: 500, statusMessage: 'Internal Server Error', rawHeaders: ['Content-Type', 'application/json', 'Date', new Date().toUTCString(), 'Content-Length', String(body.length)], body: r.method.toUpperCase() === 'HEAD' ? undefined : body });
+            });
+        };
+        const body = r.body;
+        if (!body) {
+          ended();
+          return;
+        }
+        body.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > maxBody) tooLarge = true;
+          else chunks.push(c);
+        });
+        body.on('error', (e: Error) => reject(e));
+        body.on('end', ended);
+      }),
+  };
   const running = {
     name: model.name,
     get hostNames() {
@@ -304,6 +394,7 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     url: `https://${defaultHost}${localPort === 443 ? '' : `:${localPort}`}`,
     localAddress: host,
     localPort,
+    inProcess,
     close: () =>
       new Promise<void>((resolve) => {
         backendClient.close();
@@ -321,13 +412,58 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
       }
       gateway = r.gateway;
       hostNames = proxyHostNames(next);
+      serverNames = namesServedByDefaultCertificate(next, t.cert);
       logger.log({ level: 'info', msg: 'api management reloaded', name: next.name });
     },
   };
   return running;
 }
 
+/**
+ * Host names whose TLS certificate is the default one (platform CA or options.tls) and covers
+ * them: a client that trusts that certificate's issuer can complete a handshake for these. Custom
+ * host names with their own certificate are left out (the in-process hand-off then takes the
+ * socket, so trust problems show the same way).
+ */
+function namesServedByDefaultCertificate(m: ApiManagementModel, certPem: string): ReadonlySet<string> {
+  const out = new Set<string>();
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(certPem);
+  } catch {
+    return out;
+  }
+  for (const h of proxyHostNames(m)) {
+    if (m.hostnameConfigurations.some((c) => c.hostName.toLowerCase() === h.toLowerCase() && c.certificate)) continue;
+    if (x.checkHost(h) !== undefined) out.add(h.toLowerCase());
+  }
+  return out;
+}
+
+/**
+ * The answer as the HTTPS hop carries it: the raw headers writeAnswer gives Node, then the Date
+ * Node's server adds when none was set (Connection/Keep-Alive, which a proxy drops, are left out).
+ * Throws as writeHead would on a header Node refuses to write.
+ */
+function wireAnswer(method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): InProcessResponse {
+  const { raw, body } = answerParts(r, extra);
+  let hasDate = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    validateHeaderName(raw[i]!);
+    validateHeaderValue(raw[i]!, raw[i + 1]!);
+    if (!hasDate && raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'date') hasDate = true;
+  }
+  if (!hasDate) raw.push('Date', new Date().toUTCString());
+  return { statusCode: r.statusCode, statusMessage: r.statusReason || STATUS_CODES[r.statusCode] || 'unknown', rawHeaders: raw, body: method.toUpperCase() === 'HEAD' ? undefined : body };
+}
+
 function writeAnswer(res: ServerResponse, method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): void {
+  const { raw, body } = answerParts(r, extra);
+  res.writeHead(r.statusCode, r.statusReason || undefined, raw);
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+function answerParts(r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): { raw: string[]; body: Buffer | undefined } {
   const raw: string[] = [];
   for (const [name, values] of r.headers.entries()) {
     const lower = name.toLowerCase();
@@ -339,6 +475,5 @@ function writeAnswer(res: ServerResponse, method: string, r: { statusCode: numbe
   const noBody = r.statusCode === 204 || r.statusCode === 304 || r.statusCode < 200;
   const body = noBody ? undefined : r.body.bytes;
   if (!noBody) raw.push('Content-Length', String(body ? body.length : 0));
-  res.writeHead(r.statusCode, r.statusReason || undefined, raw);
-  res.end(method === 'HEAD' ? undefined : body);
+  return { raw, body };
 }

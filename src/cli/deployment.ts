@@ -189,6 +189,13 @@ export interface RunOptions {
    * 'auto' is one per core bounded by autoscaleConfiguration.maxCapacity, as Azure scales out.
    */
   readonly workers?: number | 'auto';
+  /**
+   * How an edge reaches an API Management service of the same deployment: 'in-process' (default
+   * for one process) hands the request to the service's gateway in this process — same answers,
+   * headers, logs and NSG decisions, no TLS or HTTP serialisation; 'https' always opens the real
+   * TLS connection. Edge workers in other processes (--workers > 1) always use 'https'.
+   */
+  readonly backendHop?: 'https' | 'in-process';
   readonly bindAddress: string;
   readonly portMap: Map<number, number>;
   readonly stateDir: string;
@@ -269,7 +276,8 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
         logger: options.logger.child({ resource: service.name }),
       });
       apims.push(running);
-      const endpoint = { host: running.localAddress, port: running.localPort };
+      const inProcess = (options.backendHop ?? 'in-process') === 'in-process' && (options.workers ?? 1) === 1;
+      const endpoint = { host: running.localAddress, port: running.localPort, ...(inProcess ? { inProcess: running.inProcess } : {}) };
       for (const host of running.hostNames) addressBook.set(host, '*', endpoint);
       for (const ip of loaded.privateAddresses.get(service.id.toLowerCase()) ?? []) addressBook.set(ip, '*', endpoint);
       const internal = service.virtualNetworkType === 'Internal';

@@ -12,7 +12,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
 import { createHash } from 'node:crypto';
-import type { AddressBook, LocalEndpoint } from '../model/network.js';
+import type { AddressBook, InProcessHandler, LocalEndpoint } from '../model/network.js';
 import type { BackendAddressPool, BackendHttpSettings, Probe } from '../model/applicationGateway.js';
 import { DEFAULT_PROBE } from '../model/applicationGateway.js';
 import type { Logger } from '../core/logger.js';
@@ -169,6 +169,22 @@ export class BackendTarget {
     return o;
   }
 
+  /**
+   * The in-process handler to use for a request to `m` with this Host header, or undefined for the
+   * socket: only for HTTPS settings whose TLS handshake would succeed — the server name the hop
+   * would send (sniName or the host) is one the service's trusted certificate covers, or the name
+   * is not checked — and, when the chain is validated, with trusted roots configured (the local
+   * platform CA that `gatehouse up` adds). Anything else takes the socket and fails as it would.
+   */
+  inProcessFor(m: BackendMember, host: string): InProcessHandler | undefined {
+    const h = m.endpoint.inProcess;
+    if (!h || !this.secure) return undefined;
+    if (this.settings.validateCertChainAndExpiry && !this.trustedCa) return undefined;
+    if (!this.settings.validateSNI) return h;
+    const name = (this.settings.sniName ?? host).replace(/:\d+$/, '').toLowerCase();
+    return name && h.serverNames.has(name) ? h : undefined;
+  }
+
   /** Probes every member once (in parallel) and schedules the next rounds. */
   async start(): Promise<void> {
     await Promise.all(this.members.map((m) => this.probeMember(m)));
@@ -190,6 +206,7 @@ export class BackendTarget {
     const p = this.probe;
     return new Promise<void>((resolve) => {
       let done = false;
+      let timer: NodeJS.Timeout | undefined;
       const finish = (ok: boolean, status?: number, error?: string) => {
         if (done) return;
         done = true;
@@ -209,6 +226,24 @@ export class BackendTarget {
       const host = p.host(m);
       const endpoint = p.port === this.settings.port ? m.endpoint : { host: m.endpoint.host, port: p.port };
       const secure = p.protocol === 'Https';
+      // In process (same rules as requests): the probe's GET goes to the handler, with the same headers.
+      const handler = secure && p.port === this.settings.port && (!this.settings.validateCertChainAndExpiry || this.trustedCa) && m.endpoint.inProcess && (!this.settings.validateSNI || isIP(host) || m.endpoint.inProcess.serverNames.has(host.toLowerCase())) ? m.endpoint.inProcess : undefined;
+      if (handler) {
+        timer = setTimeout(() => finish(false, undefined, `probe timed out after ${p.timeoutMs} ms`), p.timeoutMs);
+        timer.unref();
+        handler
+          .handle({ method: 'GET', target: p.path, rawHeaders: ['Host', host, 'User-Agent', 'ApplicationGatewayHealthProbe/1.0 (Gatehouse)', 'Connection', 'close'], body: undefined, remoteAddress: m.localAddress ?? '127.0.0.1', remotePort: 0 })
+          .then(
+            (a) => {
+              const status = a.statusCode;
+              const statusOk = p.statusCodes.some(([lo, hi]) => status >= lo && status <= hi);
+              const ok = statusOk && (!p.body || (a.body ? a.body.subarray(0, 65536).toString('utf8') : '').includes(p.body));
+              finish(ok, status, ok ? undefined : statusOk ? 'body does not match' : `status ${status}`);
+            },
+            (e: unknown) => finish(false, undefined, (e as Error).message),
+          );
+        return;
+      }
       const opts: https.RequestOptions = {
         host: endpoint.host,
         port: endpoint.port,
@@ -245,7 +280,7 @@ export class BackendTarget {
         });
         res.on('error', (e) => finish(false, status, e.message));
       });
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         req.destroy(new Error(`probe timed out after ${p.timeoutMs} ms`));
       }, p.timeoutMs);
       timer.unref();

@@ -20,7 +20,7 @@ import { HeaderMap } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
-import type { AddressBook } from '../model/network.js';
+import type { AddressBook, InProcessHandler } from '../model/network.js';
 import { emptyAddressBook } from '../model/network.js';
 import type { ApplicationGatewayModel, HttpListener, RedirectConfiguration, SslPolicy, SslProtocolName } from '../model/applicationGateway.js';
 import type { Certificate } from '../pki/index.js';
@@ -585,6 +585,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     const sentAt = performance.now();
     let current: http.ClientRequest | undefined;
     const send = (member: BackendMember) => {
+      // A service in this process (gatehouse up --backend-hop in-process): hand the request over.
+      const handler = (req as unknown as Record<symbol, boolean | undefined>)[kWebSocket] === true ? undefined : target.inProcessFor(member, hostHeader);
+      if (handler) return sendInProcess(member, handler);
       attempt++;
       const opts = target.requestOptions(member, hostHeader, method, path, headers);
       const upstream = (target.secure ? https : http).request(opts);
@@ -657,10 +660,62 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       if (hasBody && attempt === 1) req.pipe(upstream);
       else upstream.end();
     };
+    /** The in-process twin of send(): the same timeout, retry, errors, headers and log fields. */
+    const sendInProcess = (member: BackendMember, handler: InProcessHandler) => {
+      attempt++;
+      const withBody = hasBody && attempt === 1;
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
+        if (next && !clientGone) send(next);
+        else if (!res.headersSent) {
+          sendPage(res, PAGES.gatewayTimeout);
+          done(504, 'backend_timeout', { serverRouted: `${member.address}:${member.port}` });
+        }
+      }, timeoutMs);
+      handler
+        .handle({ method, target: path, rawHeaders: hopRequestHeaders(method, headers, withBody), body: withBody ? req : undefined, remoteAddress: member.localAddress ?? '127.0.0.1', remotePort: 0 })
+        .then(
+          (a) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            if (clientGone) return;
+            try {
+              respondHead(a.statusCode, a.statusMessage, a.rawHeaders, member);
+            } catch (e) {
+              logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
+              if (!res.headersSent) {
+                sendPage(res, PAGES.badGateway);
+                done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+              } else res.destroy?.();
+              return;
+            }
+            if (a.body && a.body.length) (res as http.ServerResponse).end(a.body);
+            else res.end();
+          },
+          (e: unknown) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            if (!res.headersSent && !clientGone) {
+              sendPage(res, PAGES.badGateway);
+              done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+            }
+          },
+        );
+    };
     const respond = (up: http.IncomingMessage, member: BackendMember) => {
+      respondHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders, member);
+      up.pipe(res as NodeJS.WritableStream);
+      up.on('error', () => res.destroy?.());
+    };
+    /** Status and headers of a backend answer towards the client (rewrites, affinity); registers the log on finish. */
+    const respondHead = (statusIn: number, statusMessage: string | undefined, rawRes: readonly string[], member: BackendMember) => {
       {
-        const status = up.statusCode ?? 502;
-        const rawRes = up.rawHeaders;
+        const status = statusIn;
         let out: string[];
         if (rewrite?.hasResponseActions) {
           const h = new HeaderMap();
@@ -678,7 +733,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           const name = target.affinityCookie!;
           out.push('Set-Cookie', `${name}=${member.affinity}; Path=/`, 'Set-Cookie', `${name}CORS=${member.affinity}; Path=/; SameSite=None; Secure`);
         }
-        if (res instanceof http.ServerResponse) res.writeHead(status, up.statusMessage, out);
+        if (res instanceof http.ServerResponse) res.writeHead(status, statusMessage, out);
         else {
           const h: http2.OutgoingHttpHeaders = {};
           for (let i = 0; i + 1 < out.length; i += 2) {
@@ -688,8 +743,6 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           }
           res.writeHead(status, h);
         }
-        up.pipe(res as NodeJS.WritableStream);
-        up.on('error', () => res.destroy?.());
         const latency = Math.round(performance.now() - sentAt) / 1000;
         res.on('finish', () => done(status, undefined, { serverRouted: `${member.address}:${member.port}`, serverStatus: String(status), serverResponseLatency: latency }));
       }
@@ -961,6 +1014,29 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
 
 const kUpgradeHead = Symbol('gatehouse.edge.upgradeHead');
 const kWebSocket = Symbol('gatehouse.edge.webSocket');
+
+/** Methods Node's ClientRequest sends without chunked framing by default (useChunkedEncodingByDefault false). */
+const NO_DEFAULT_BODY = new Set(['GET', 'HEAD', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT']);
+
+/**
+ * The request headers as Node's http client (keep-alive agent) writes them on the HTTPS hop, for
+ * an in-process hand-off to see the same: `Connection: keep-alive` when none was set, then
+ * `Transfer-Encoding: chunked` for a streamed body without Content-Length, or `Content-Length: 0`
+ * for a bodiless POST/PUT/PATCH.
+ */
+function hopRequestHeaders(method: string, headers: readonly string[], bodyFollows: boolean): string[] {
+  let connection = false;
+  let framed = false;
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const n = headers[i]!.toLowerCase();
+    if (n === 'connection') connection = true;
+    else if (n === 'content-length' || n === 'transfer-encoding') framed = true;
+  }
+  const out = headers.slice();
+  if (!connection) out.push('Connection', 'keep-alive');
+  if (!framed && !NO_DEFAULT_BODY.has(method)) out.push(...(bodyFollows ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', '0']));
+  return out;
+}
 
 function websocketUpgrade(value: string | undefined): boolean {
   return value !== undefined && /^\s*websocket\s*$/i.test(value);

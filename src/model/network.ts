@@ -7,6 +7,46 @@
 export interface LocalEndpoint {
   readonly host: string;
   readonly port: number;
+  /**
+   * The service behind this endpoint when it runs in the same process (`gatehouse up
+   * --backend-hop in-process`): the edge hands HTTPS requests to it instead of opening a TLS
+   * connection to host:port. The socket stays the default and the fallback.
+   */
+  readonly inProcess?: InProcessHandler;
+}
+
+/** A request as it would arrive over the HTTPS hop: the request line and raw headers as sent. */
+export interface InProcessRequest {
+  readonly method: string;
+  /** Path and query as on the request line. */
+  readonly target: string;
+  /** Header names and values in order, as the sending HTTP client writes them (Host included). */
+  readonly rawHeaders: readonly string[];
+  /** The body as a stream, or undefined when the request has none. */
+  readonly body: NodeJS.ReadableStream | undefined;
+  /** The address and port the connection would come from. */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+}
+
+/** The answer as it would arrive over the HTTPS hop (status line, raw headers as written, body). */
+export interface InProcessResponse {
+  readonly statusCode: number;
+  readonly statusMessage: string;
+  readonly rawHeaders: readonly string[];
+  /** The body bytes; undefined when none is sent (HEAD, 1xx, 204, 304). */
+  readonly body: Buffer | undefined;
+}
+
+export interface InProcessHandler {
+  /**
+   * TLS server names (lowercase) for which a real hop's handshake would succeed with a trusted,
+   * matching certificate; the edge uses the handler only for these (or when it does not check the
+   * name), so that a misconfigured hop fails the same way in both modes.
+   */
+  readonly serverNames: ReadonlySet<string>;
+  /** Rejects (as a socket error would) when the connection would not be accepted. */
+  handle(req: InProcessRequest): Promise<InProcessResponse>;
 }
 
 export interface AddressBook {

@@ -25,13 +25,22 @@ before(async () => {
 
 after(() => rmSync(ws.dir, { recursive: true, force: true }));
 
-describe('API Management behind Application Gateway (the seed post)', () => {
+/** What the client saw per request, by --backend-hop: the two hops must look the same on the wire. */
+const seen = new Map<string, Map<string, { status: number; statusMessage: string | undefined; headers: [string, string][]; body: string }>>();
+const remember = (hop: string, key: string, r: { status: number; statusMessage?: string; headers: Record<string, string | string[] | undefined>; body: string }) => {
+  const headers = Object.entries(r.headers)
+    .filter(([k]) => k !== 'date')
+    .map(([k, v]) => [k, String(v)] as [string, string]);
+  (seen.get(hop) ?? seen.set(hop, new Map()).get(hop)!).set(key, { status: r.status, statusMessage: r.statusMessage, headers, body: r.body });
+};
+
+for (const hop of ['https', 'in-process'] as const) describe(`API Management behind Application Gateway (the seed post), --backend-hop ${hop}`, () => {
   let cli: RunningCli;
   let https: number;
   let mtls: number;
   let rootCa: Buffer;
   before(async () => {
-    cli = await up('apim-behind-agw');
+    cli = await up('apim-behind-agw', ['--backend-hop', hop, '--log-level', 'info']);
     https = portOf(cli.stdout(), 'https-listener');
     mtls = portOf(cli.stdout(), 'mtls-listener');
     // The post's server certificate is self-signed: clients trust it directly.
@@ -55,6 +64,7 @@ describe('API Management behind Application Gateway (the seed post)', () => {
   test('the status endpoint answers 200 through the mTLS listener with dev-client-01', async () => {
     const r = await httpsRequest({ port: mtls, path: '/status-0123456789abcdef', pfx: pfx('dev-client-01'), ca: rootCa });
     assert.equal(r.status, 200);
+    remember(hop, 'status', r);
   });
 
   test('mTLS without a client certificate: 400 No required SSL certificate was sent', async () => {
@@ -75,6 +85,7 @@ describe('API Management behind Application Gateway (the seed post)', () => {
       const r = await httpsRequest({ port: mtls, path: `/client-cert/${op}`, pfx: pfx('dev-client-01'), ca: rootCa });
       assert.equal(r.status, 401);
       assert.equal(r.statusMessage, 'Client certificate missing');
+      remember(hop, op, r);
     });
   }
 
@@ -82,12 +93,27 @@ describe('API Management behind Application Gateway (the seed post)', () => {
     const r = await httpsRequest({ port: mtls, path: '/client-cert/validate-from-agw', pfx: pfx('dev-client-01'), ca: rootCa });
     assert.equal(r.status, 200);
     assert.equal(r.body, escapedPem(cer('dev-client-01')));
+    remember(hop, 'validate-from-agw 01', r);
+  });
+
+  test('a POST with a body and HEAD reach API Management and answer as the service does', async () => {
+    const post = await httpsRequest({ port: mtls, method: 'POST', path: '/client-cert/validate-from-agw', body: 'x'.repeat(3000), pfx: pfx('dev-client-01'), ca: rootCa });
+    remember(hop, 'post', post);
+    const head = await httpsRequest({ port: mtls, method: 'HEAD', path: '/status-0123456789abcdef', pfx: pfx('dev-client-01'), ca: rootCa });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    remember(hop, 'head', head);
+  });
+
+  test('API Management logs the request it answered', () => {
+    assert.match(cli.stderr(), /"resource":"apim-sample".*"msg":"request".*"path":"\/client-cert\/validate-from-agw"/);
   });
 
   test('validate-from-agw with dev-client-02: 401 Invalid client certificate', async () => {
     const r = await httpsRequest({ port: mtls, path: '/client-cert/validate-from-agw', pfx: pfx('dev-client-02'), ca: rootCa });
     assert.equal(r.status, 401);
     assert.equal(r.statusMessage, 'Invalid client certificate');
+    remember(hop, 'validate-from-agw 02', r);
   });
 
   test('validate-from-agw through the HTTPS listener: 401', async () => {
@@ -111,6 +137,20 @@ describe('API Management behind Application Gateway (the seed post)', () => {
     assert.equal(r.status, 200, r.stderr);
     assert.match(r.body, /^-----BEGIN%20CERTIFICATE-----%0A/);
   });
+});
+
+test('--backend-hop https and in-process: the same status lines, headers (but Date) and bodies', () => {
+  const a = seen.get('https') ?? new Map();
+  const b = seen.get('in-process') ?? new Map();
+  assert.ok(a.size >= 6 && b.size >= 6, 'both blocks ran');
+  assert.deepEqual([...b.keys()].sort(), [...a.keys()].sort());
+  for (const [k, v] of a) {
+    const w = b.get(k);
+    assert.ok(w, k);
+    // The trace id and the request id differ per request; everything else must match.
+    const norm = (h: [string, string][]) => h.filter(([n]) => !/^(x-appgw-trace-id|x-ms-request-id|x-request-id)$/i.test(n));
+    assert.deepEqual({ ...w, headers: norm(w.headers) }, { ...v, headers: norm(v.headers) }, k);
+  }
 });
 
 describe('the post before "Plugging the security hole"', () => {

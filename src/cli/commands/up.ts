@@ -31,6 +31,10 @@ Options:
   --bind ADDRESS            address for public listeners (default 127.0.0.1)
   --workers N|auto          edge worker processes per gateway (default 1: one process, edits swap in
                             place); auto = one per core, bounded by autoscaleConfiguration.maxCapacity
+  --backend-hop https|in-process
+                            how a gateway reaches an API Management service of the same deployment
+                            (default in-process: handed over in this process, same answers and logs;
+                            https: a real TLS connection, as in Azure). --workers > 1 uses https
   --state-dir DIR           where Gatehouse keeps its local platform CA (default ~/.gatehouse, or $GATEHOUSE_STATE_DIR)
   --no-watch                do not reload when files change
   --log-level LEVEL         debug | info | warn | error (default info; access logs are info, on stderr)
@@ -89,6 +93,7 @@ export const upCommand: Command = {
       'port-map': { type: 'string', multiple: true },
       bind: { type: 'string', default: '127.0.0.1' },
       workers: { type: 'string', default: '1' },
+      'backend-hop': { type: 'string', default: 'in-process' },
       'state-dir': { type: 'string' },
       'no-watch': { type: 'boolean', default: false },
       'log-level': { type: 'string', default: 'info' },
@@ -98,9 +103,12 @@ export const upCommand: Command = {
     if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new GatehouseError('GH_USAGE', `--log-level takes debug, info, warn or error`);
     const workers: number | 'auto' = values.workers === 'auto' ? 'auto' : Number(values.workers);
     if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 1 && workers <= 64)) throw new GatehouseError('GH_USAGE', `--workers takes a number from 1 to 64, or auto`);
+    const backendHop = values['backend-hop'] as string;
+    if (backendHop !== 'https' && backendHop !== 'in-process') throw new GatehouseError('GH_USAGE', `--backend-hop takes https or in-process`);
     const deployment = deploymentOptionsFrom(values, positionals[0]!);
     const runOptions = {
       workers,
+      backendHop: backendHop as 'https' | 'in-process',
       bindAddress: values.bind!,
       portMap: parsePortMap(values['port-map']),
       stateDir: values['state-dir'] ?? io.env.GATEHOUSE_STATE_DIR ?? join(homedir(), '.gatehouse'),
