@@ -154,3 +154,17 @@ describe('NSG rules added to the API Management subnet: priorities decide', () =
     );
   });
 });
+
+test('edge worker processes (--workers 2) connect from the gateway\'s address too: 200, nothing denied', async () => {
+  const cli = await upExample(ws, copyExample(ws, 'apim-behind-agw', 'seed-nsg-workers'), ['--workers', '2']);
+  try {
+    const port = portOf(cli.stdout(), 'https-listener');
+    for (let i = 0; i < 4; i++) {
+      const r = await httpsRequest({ port, path: '/status-0123456789abcdef' });
+      assert.equal(r.status, 200);
+    }
+    assert.deepEqual(denials(cli), []);
+  } finally {
+    assert.equal(await cli.stop(), 0);
+  }
+});
