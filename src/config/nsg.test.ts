@@ -94,4 +94,6 @@ test('connectionGuard: the NSG of the owner\'s subnet, peers mapped back from lo
   assert.equal(connectionGuard(network, '/x/agw/gatewayIPConfigurations/g', 443, false), undefined);
   assert.equal(connectionGuard(network, '/x/agw/gatewayIPConfigurations/g', 443, true)!('127.0.0.1', 1).rule, 'DenyAllInBound');
   assert.equal(connectionGuard(network, '/x/unknown', 443, true), undefined, 'no private address: not in the network model');
+  // an External service in a subnet with an NSG is guarded too (defaultRulesWithoutNsg false)
+  assert.equal(connectionGuard(network, '/x/apim', 443, false)!('127.0.0.1', 1).rule, 'DenyAllInBound');
 });
