@@ -287,7 +287,7 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
         url: running.url,
         local: `${running.localAddress}:${running.localPort}`,
         ...(internal || guarded
-          ? { note: [internal ? `internal, reachable through ${(loaded.privateAddresses.get(service.id.toLowerCase()) ?? []).join(', ') || 'the address book'}` : '', guarded ? `inbound by the NSG of its subnet` : ''].filter(Boolean).join(', ') }
+          ? { note: [internal ? `internal, reachable through ${(loaded.privateAddresses.get(service.id.toLowerCase()) ?? []).join(', ') || 'the address book'}` : '', guarded ? `inbound filtered by its subnet's NSG` : ''].filter(Boolean).join(', ') }
           : {}),
       });
     }
