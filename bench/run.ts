@@ -40,7 +40,7 @@ Options:
   --warmup S           seconds of warm-up per contender before measuring (default 2)
   --connections N      wrk connections (default 32)
   --threads N          wrk threads (default 1)
-  --scenarios LIST     a,b,c (default all)
+  --scenarios LIST     a,b,c,c-inproc (default all; c = the HTTPS hop edge → APIM, c-inproc = the in-process hand-off)
   --keys LIST          rsa,ecdsa (default both)
   --from build|tsx     run Gatehouse compiled into the temp dir (default; as installed) or through tsx
   --log-level LEVEL    Gatehouse's --log-level (default info: it logs every request, as NGINX does;
@@ -282,7 +282,7 @@ let gatehouseMain = GATEHOUSE;
 /** info: an access line per request, as NGINX's access_log; warn is for measuring what logging costs. */
 let gatehouseLogLevel = 'info';
 
-async function startGatehouse(dir: string, entry: string, portMaps: string[], port: number, profileDir?: string): Promise<Contender> {
+async function startGatehouse(dir: string, entry: string, portMaps: string[], port: number, profileDir?: string, extraArgs: readonly string[] = []): Promise<Contender> {
   mkdirSync(dir, { recursive: true });
   const log = openSync(join(dir, 'gatehouse.log'), 'a');
   const args = [
@@ -296,6 +296,7 @@ async function startGatehouse(dir: string, entry: string, portMaps: string[], po
     '--no-watch',
     '--log-level',
     gatehouseLogLevel,
+    ...extraArgs,
   ];
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', 'pipe', log], cwd: ROOT });
   closeSync(log);
@@ -434,7 +435,8 @@ async function sanity(c: Contender, path: string, load: Load): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // main
 
-type Scenario = 'a' | 'b' | 'c';
+/** c: the seed chain over the real HTTPS hop (--backend-hop https); c-inproc: the same with the in-process hand-off (gatehouse up's default). */
+type Scenario = 'a' | 'b' | 'c' | 'c-inproc';
 type KeyKind = 'rsa' | 'ecdsa';
 
 interface CaseResult {
@@ -445,11 +447,12 @@ interface CaseResult {
   readonly gatehouseRssAtReadyKb?: number;
 }
 
-const TARGET: Record<Scenario, number> = { a: 0.5, b: 0.9, c: 1.0 };
+const TARGET: Record<Scenario, number> = { a: 0.5, b: 0.9, c: 1.0, 'c-inproc': 1.0 };
 const TITLE: Record<Scenario, string> = {
   a: 'a) mTLS keep-alive → trivial upstream',
   b: 'b) new mTLS handshake per request',
-  c: 'c) seed chain → APIM validate-from-agw',
+  c: 'c) seed chain → APIM validate-from-agw (HTTPS hop)',
+  'c-inproc': 'c-inproc) seed chain, in-process hand-off edge → APIM',
 };
 
 function tools(): string[] {
@@ -536,7 +539,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string' },
       connections: { type: 'string', default: '32' },
       threads: { type: 'string', default: '1' },
-      scenarios: { type: 'string', default: 'a,b,c' },
+      scenarios: { type: 'string', default: 'a,b,c,c-inproc' },
       keys: { type: 'string', default: 'rsa,ecdsa' },
       profile: { type: 'boolean', default: false },
       from: { type: 'string', default: 'build' },
@@ -561,7 +564,7 @@ async function main(): Promise<number> {
   const warmup = Math.round(num(values.warmup, values.quick ? 1 : 2, 0, 30, 'warmup'));
   const scenarios = values.scenarios!.split(',').map((s) => s.trim()) as Scenario[];
   const keys = values.keys!.split(',').map((s) => s.trim()) as KeyKind[];
-  if (scenarios.some((s) => !['a', 'b', 'c'].includes(s))) throw new Error('--scenarios takes a comma list of a, b, c');
+  if (scenarios.some((s) => !['a', 'b', 'c', 'c-inproc'].includes(s))) throw new Error('--scenarios takes a comma list of a, b, c, c-inproc');
   if (keys.some((k) => !['rsa', 'ecdsa'].includes(k))) throw new Error('--keys takes a comma list of rsa, ecdsa');
 
   if (!['debug', 'info', 'warn', 'error'].includes(values['log-level']!)) throw new Error('--log-level takes debug, info, warn or error');
@@ -614,7 +617,7 @@ async function main(): Promise<number> {
 
     for (const key of keys) {
       const server = c[key];
-      const groups: Scenario[][] = [scenarios.filter((s) => s === 'a' || s === 'b'), scenarios.filter((s) => s === 'c')].filter((g) => g.length);
+      const groups: Scenario[][] = [scenarios.filter((s) => s === 'a' || s === 'b'), scenarios.filter((s) => s === 'c'), scenarios.filter((s) => s === 'c-inproc')].filter((g) => g.length);
       for (const group of groups) {
         const tag = `${group.join('')}-${key}`;
         const gPort = await freePort();
@@ -622,7 +625,7 @@ async function main(): Promise<number> {
         let gatehouse: Contender;
         let nginx: Contender | undefined;
         let path: string;
-        if (group[0] !== 'c') {
+        if (group[0] === 'a' || group[0] === 'b') {
           const resource = join(tmp, `edge-${key}.json`);
           writeFileSync(resource, JSON.stringify(gatehouseEdgeResource({ serverPfx: server.pfx, pfxPassword: PASSWORD, devChainPem: server.tls.devChain, upstreamPort }), null, 2));
           gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), resource, [`53029=${gPort}`], gPort, profileDir);
@@ -635,7 +638,7 @@ async function main(): Promise<number> {
           cpSync(c.certs, join(example, 'certificates'), { recursive: true });
           if (key === 'ecdsa') cpSync(server.pfx, join(example, 'certificates/ssl-cert.apim-sample.dev.pfx'));
           const httpsPort = await freePort();
-          gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), example, [`443=${httpsPort}`, `53029=${gPort}`], gPort, profileDir);
+          gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), example, [`443=${httpsPort}`, `53029=${gPort}`], gPort, profileDir, ['--backend-hop', group[0] === 'c' ? 'https' : 'in-process']);
           const inner = await freePort();
           if (!values.profile) nginx = await startNginx(join(tmp, `nginx-${tag}`), nginxTwoTierConf({ prefix: join(tmp, `nginx-${tag}`), asRoot, port: nPort, innerPort: inner, tls: server.tls, inner: c.inner }), nPort);
           path = '/client-cert/validate-from-agw';

@@ -33,6 +33,36 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
   };
 }
 
+/**
+ * A line writer that joins lines and writes them once per event-loop turn (setImmediate), or at
+ * once when `maxChars` are pending, instead of one write per line: with many requests per turn
+ * under load, one system call carries many access-log lines. Order is kept. The owner calls
+ * flush() before it exits; lines pending when the process dies abruptly are lost.
+ */
+export function batchedLines(write: (chunk: string) => void, options: { maxChars?: number } = {}): { write(line: string): void; flush(): void } {
+  const max = options.maxChars ?? 65536;
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!pending) return;
+    const out = pending;
+    pending = '';
+    write(out);
+  };
+  return {
+    write(line) {
+      pending += line + '\n';
+      if (pending.length >= max) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    flush,
+  };
+}
+
 /** Collects records in memory: for tests. */
 export function memoryLogger(): Logger & { records: LogRecord[] } {
   const records: LogRecord[] = [];

@@ -3,11 +3,10 @@
  * client certificate's forwarded form, fingerprint, DNs and its verification per sslProfile), as
  * design.md's performance notes ask; requests on a keep-alive connection only look them up.
  */
-import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket, PeerCertificate, DetailedPeerCertificate } from 'node:tls';
 import type { Certificate } from '../pki/index.js';
-import { certificateFromDer } from '../pki/index.js';
+import { CertificateCache, certificateFromDer } from '../pki/index.js';
 import type { ClientCertVerdict, CompiledClientAuth } from './clientAuth.js';
 import type { OcspResult } from './ocsp.js';
 
@@ -30,6 +29,43 @@ export interface PeerCertInfo {
 
 export const kConn = Symbol('gatehouse.edge.connection');
 
+type PeerNames = Pick<PeerCertInfo, 'escapedPem' | 'fingerprint' | 'subject' | 'issuer' | 'serial' | 'startDate' | 'endDate'>;
+
+/**
+ * Client certificates seen by one running gateway, by DER (bounded): a returning client's leaf
+ * and sent chain are the same Certificate objects (so chain checks stay warm), and the values the
+ * access log and rewrites show (escaped PEM, DNs, serial, dates) are computed once per certificate
+ * instead of once per connection.
+ */
+export class PeerCertificateCache {
+  readonly certificates: CertificateCache;
+  private readonly names = new WeakMap<Certificate, PeerNames>();
+  constructor(max = 1024) {
+    this.certificates = new CertificateCache(max);
+  }
+  namesOf(certificate: Certificate): PeerNames {
+    let n = this.names.get(certificate);
+    if (!n) {
+      n = peerNames(certificate);
+      this.names.set(certificate, n);
+    }
+    return n;
+  }
+}
+
+function peerNames(certificate: Certificate): PeerNames {
+  const x = certificate.x509;
+  return {
+    escapedPem: certificate.toEscapedPem(),
+    fingerprint: certificate.thumbprint.toLowerCase(),
+    subject: rfc2253(x.subject),
+    issuer: rfc2253(x.issuer),
+    serial: x.serialNumber.toUpperCase(),
+    startDate: x.validFrom,
+    endDate: x.validTo,
+  };
+}
+
 export class ConnectionInfo {
   readonly socket: Socket;
   readonly tls: TLSSocket | undefined;
@@ -46,8 +82,11 @@ export class ConnectionInfo {
   /** OCSP answers per sslProfile for this connection's certificate (a promise while asking). */
   revocation: Map<CompiledClientAuth, OcspResult | Promise<OcspResult>> | undefined;
 
-  constructor(socket: Socket, declaredPort: number, tls?: TLSSocket, handshakeListener?: string) {
+  private readonly certCache: PeerCertificateCache | undefined;
+
+  constructor(socket: Socket, declaredPort: number, tls?: TLSSocket, handshakeListener?: string, certCache?: PeerCertificateCache) {
     this.socket = socket;
+    this.certCache = certCache;
     this.tls = tls;
     this.declaredPort = declaredPort;
     const a = socket.remoteAddress ?? '';
@@ -68,9 +107,11 @@ export class ConnectionInfo {
     const detailed = s.getPeerCertificate(true) as DetailedPeerCertificate | PeerCertificate;
     if (!detailed || !detailed.raw) return null;
     const leafDer = detailed.raw;
+    const cache = this.certCache;
+    const parse = (der: Buffer): Certificate => (cache ? cache.certificates.fromDer(der) : certificateFromDer(der));
     let certificate: Certificate;
     try {
-      certificate = certificateFromDer(leafDer);
+      certificate = parse(leafDer);
     } catch {
       return null;
     }
@@ -81,24 +122,13 @@ export class ConnectionInfo {
       if (seen.has(c.fingerprint256)) break;
       seen.add(c.fingerprint256);
       try {
-        sent.push(certificateFromDer(c.raw));
+        sent.push(parse(c.raw));
       } catch {
         break;
       }
       c = c.issuerCertificate;
     }
-    const x = certificate.x509;
-    this.peer = {
-      certificate,
-      sent,
-      escapedPem: certificate.toEscapedPem(),
-      fingerprint: createHash('sha1').update(leafDer).digest('hex'),
-      subject: rfc2253(x.subject),
-      issuer: rfc2253(x.issuer),
-      serial: x.serialNumber.toUpperCase(),
-      startDate: x.validFrom,
-      endDate: x.validTo,
-    };
+    this.peer = { certificate, sent, ...(cache ? cache.namesOf(certificate) : peerNames(certificate)) };
     return this.peer;
   }
 

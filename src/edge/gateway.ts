@@ -27,7 +27,7 @@ import type { Certificate } from '../pki/index.js';
 import { parseCertificates } from '../pki/index.js';
 import { BackendTarget, type BackendMember } from './backends.js';
 import { CompiledClientAuth, loadTrustedClientCertificate, type TrustedChain } from './clientAuth.js';
-import { ConnectionInfo, kConn } from './connection.js';
+import { ConnectionInfo, PeerCertificateCache, kConn } from './connection.js';
 import { EDGE_CODES } from './errors.js';
 import { compileHostMatcher, hostOf, type HostMatcher } from './hosts.js';
 import { PAGES, SERVER_HEADER, rawPageResponse, type GatewayReason, type Page } from './pages.js';
@@ -803,13 +803,15 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     handle(group, req, res);
   };
 
+  // Client certificates by DER for this gateway's lifetime (bounded): parsed and described once per certificate.
+  const peerCerts = new PeerCertificateCache();
   const setupTlsServer = (group: PortGroup, l: CompiledListener) => {
     const s = l.server!;
     innerServers.push(s);
     // Before the HTTP server's own listener, so that the session/request can find it.
     s.prependListener('secureConnection', (tlsSocket: tls.TLSSocket) => {
       const rawSocket = (tlsSocket as unknown as { _parent?: net.Socket })._parent ?? tlsSocket;
-      (tlsSocket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(rawSocket, group.declaredPort, tlsSocket, l.model.name);
+      (tlsSocket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(rawSocket, group.declaredPort, tlsSocket, l.model.name, peerCerts);
     });
     s.on('tlsClientError', (_e: Error, socket: tls.TLSSocket) => socket.destroy());
     if (s instanceof https.Server) {

@@ -9,7 +9,7 @@ import { parseCommandArgs, parsePortMap } from '../args.js';
 import { loadDeployment, runDeployment, type LoadedDeployment, type RunningDeployment, type DeploymentOptions } from '../deployment.js';
 import { formatDiagnostics } from '../../core/diagnostics.js';
 import { GatehouseError, messageOf } from '../../core/errors.js';
-import { createLogger, type LogLevel } from '../../core/logger.js';
+import { batchedLines, createLogger, type LogLevel } from '../../core/logger.js';
 
 const help = `Usage: gatehouse up <main.bicep | folder | file.json> [options]
 
@@ -106,13 +106,15 @@ export const upCommand: Command = {
     const backendHop = values['backend-hop'] as string;
     if (backendHop !== 'https' && backendHop !== 'in-process') throw new GatehouseError('GH_USAGE', `--backend-hop takes https or in-process`);
     const deployment = deploymentOptionsFrom(values, positionals[0]!);
+    const logLines = batchedLines((chunk) => io.stderr.write(chunk));
     const runOptions = {
       workers,
       backendHop: backendHop as 'https' | 'in-process',
       bindAddress: values.bind!,
       portMap: parsePortMap(values['port-map']),
       stateDir: values['state-dir'] ?? io.env.GATEHOUSE_STATE_DIR ?? join(homedir(), '.gatehouse'),
-      logger: createLogger({ level, write: (line) => io.stderr.write(line + '\n') }),
+      // Log lines go out once per event-loop turn (batchedLines), not one write per line.
+      logger: createLogger({ level, write: logLines.write }),
     };
 
     const started = Date.now();
@@ -191,6 +193,7 @@ export const upCommand: Command = {
     await reloading;
     io.stdout.write(`stopping (${signal})\n`);
     await running.close();
+    logLines.flush();
     io.stdout.write('stopped\n');
     return 0;
   },
