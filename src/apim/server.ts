@@ -14,7 +14,7 @@ import { readSource } from '../core/datasource.js';
 import { DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError, messageOf } from '../core/errors.js';
 import { HeaderMap } from '../core/headers.js';
-import { silentLogger, type Logger } from '../core/logger.js';
+import { silentLogger, type LogRecord, type Logger } from '../core/logger.js';
 import { defaultGatewayHostName, proxyHostNames, type ApiManagementModel } from '../model/apiManagement.js';
 import type { AddressBook, InProcessHandler, InProcessRequest, InProcessResponse } from '../model/network.js';
 import { certificateFromDer, loadCertificates, type Certificate, type PlatformCa } from '../pki/index.js';
@@ -91,6 +91,30 @@ export async function checkApiManagement(model: ApiManagementModel): Promise<Dia
   } finally {
     backendClient.close();
   }
+}
+
+const INTERNAL_ERROR_BODY = '{ "statusCode": 500, "message": "Internal server error" }';
+
+/** The Host header split into host name and port (443 when absent); IPv6 brackets removed. */
+function splitHost(hostHeader: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
+  return { host: m ? m[1]!.replace(/^\[|\]$/g, '') : hostHeader, port: m?.[2] ? Number(m[2]) : 443 };
+}
+
+/** The log record of one request the gateway answered (the same for the HTTPS and the in-process hop). */
+function requestRecord(method: string, path: string, answer: ApimAnswer, started: number): LogRecord {
+  return {
+    level: 'info',
+    msg: 'request',
+    method,
+    path,
+    status: answer.response.statusCode,
+    ...(answer.logReason ? { reason: answer.logReason } : {}),
+    ...(answer.lastError ? { lastError: answer.lastError } : {}),
+    ...(answer.api ? { api: answer.api } : {}),
+    ...(answer.operation ? { operation: answer.operation } : {}),
+    ms: Math.round((performance.now() - started) * 1000) / 1000,
+  };
 }
 
 /** Headers whose several values go on separate lines (set-header-policy.md); others are joined with ','. */
@@ -198,14 +222,12 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
         return;
       }
       const hostHeader = req.headers.host ?? defaultHost;
-      const hm = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
       const started = performance.now();
       gateway
         .handle({
           method: (req.method ?? 'GET').toUpperCase(),
           target: req.url ?? '/',
-          host: hm ? hm[1]!.replace(/^\[|\]$/g, '') : hostHeader,
-          port: hm?.[2] ? Number(hm[2]) : 443,
+          ...splitHost(hostHeader),
           headers: HeaderMap.fromRaw(req.rawHeaders),
           body: chunks.length ? Buffer.concat(chunks) : undefined,
           ipAddress: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
@@ -213,24 +235,13 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
         })
         .then((answer: ApimAnswer) => {
           writeAnswer(res, req.method ?? 'GET', answer.response, answer.extraHeaders);
-          logger.log({
-            level: 'info',
-            msg: 'request',
-            method: req.method,
-            path: req.url,
-            status: answer.response.statusCode,
-            ...(answer.logReason ? { reason: answer.logReason } : {}),
-            ...(answer.lastError ? { lastError: answer.lastError } : {}),
-            ...(answer.api ? { api: answer.api } : {}),
-            ...(answer.operation ? { operation: answer.operation } : {}),
-            ms: Math.round((performance.now() - started) * 1000) / 1000,
-          });
+          logger.log(requestRecord(req.method ?? 'GET', req.url ?? '/', answer, started));
         })
         .catch((e: unknown) => {
           logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
           if (!res.headersSent) {
             res.writeHead(500, { 'Content-Type': 'application/json' });
-            res.end('{ "statusCode": 500, "message": "Internal server error" }');
+            res.end(INTERNAL_ERROR_BODY);
           } else res.destroy();
         });
     });
@@ -305,6 +316,7 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
   }
   // In-process hand-off: what onRequest does, for a request that did not cross a socket.
   let serverNames = namesServedByDefaultCertificate(model, tlsMaterial.cert);
+  let allowedPeer: { readonly address: string; readonly until: number } | undefined;
   const inProcess: InProcessHandler = {
     get serverNames() {
       return serverNames;
@@ -312,12 +324,19 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     handle: (r: InProcessRequest) =>
       new Promise<InProcessResponse>((resolve, reject) => {
         if (allow) {
-          const decision = allow(r.remoteAddress, r.remotePort);
-          if (!decision.allowed) {
-            logger.log({ level: 'warn', msg: 'connection denied', reason: 'nsg_denied', rule: decision.rule, peer: `${r.remoteAddress}:${r.remotePort}` });
-            // What the edge's HTTPS client reports when the socket is reset before TLS.
-            reject(Object.assign(new Error(`connect ECONNRESET ${host}:${localPort}`), { code: 'ECONNRESET' }));
-            return;
+          // Over the socket the NSG decides once per connection and a keep-alive connection carries
+          // many requests: here an allowed peer stays allowed for a second (a changed NSG after a
+          // reload applies within that second; open socket connections keep going).
+          const now = performance.now();
+          if (!(allowedPeer && allowedPeer.address === r.remoteAddress && allowedPeer.until > now)) {
+            const decision = allow(r.remoteAddress, r.remotePort);
+            if (!decision.allowed) {
+              logger.log({ level: 'warn', msg: 'connection denied', reason: 'nsg_denied', rule: decision.rule, peer: `${r.remoteAddress}:${r.remotePort}` });
+              // What the edge's HTTPS client reports when the socket is reset before TLS.
+              reject(Object.assign(new Error(`connect ECONNRESET ${host}:${localPort}`), { code: 'ECONNRESET' }));
+              return;
+            }
+            allowedPeer = { address: r.remoteAddress, until: now + 1000 };
           }
         }
         const chunks: Buffer[] = [];
@@ -337,14 +356,12 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
             }
           }
           hostHeader ??= defaultHost;
-          const hm = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
           const started = performance.now();
           gateway
             .handle({
               method,
               target: r.target,
-              host: hm ? hm[1]!.replace(/^\[|\]$/g, '') : hostHeader,
-              port: hm?.[2] ? Number(hm[2]) : 443,
+              ...splitHost(hostHeader),
               headers: HeaderMap.fromRaw(r.rawHeaders as string[]),
               body: chunks.length ? Buffer.concat(chunks) : undefined,
               ipAddress: r.remoteAddress.replace(/^::ffff:/, ''),
@@ -353,22 +370,11 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
             .then((answer: ApimAnswer) => {
               const wire = wireAnswer(r.method, answer.response, answer.extraHeaders);
               resolve(wire);
-              logger.log({
-                level: 'info',
-                msg: 'request',
-                method: r.method,
-                path: r.target,
-                status: answer.response.statusCode,
-                ...(answer.logReason ? { reason: answer.logReason } : {}),
-                ...(answer.lastError ? { lastError: answer.lastError } : {}),
-                ...(answer.api ? { api: answer.api } : {}),
-                ...(answer.operation ? { operation: answer.operation } : {}),
-                ms: Math.round((performance.now() - started) * 1000) / 1000,
-              });
+              logger.log(requestRecord(r.method, r.target, answer, started));
             })
             .catch((e: unknown) => {
               logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
-              const body = Buffer.from('{ "statusCode": 500, "message": "Internal server error" }');
+              const body = Buffer.from(INTERNAL_ERROR_BODY);
               resolve({ statusCode: 500, statusMessage: 'Internal Server Error', rawHeaders: ['Content-Type', 'application/json', 'Date', new Date().toUTCString(), 'Content-Length', String(body.length)], body: r.method.toUpperCase() === 'HEAD' ? undefined : body });
             });
         };
