@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCertificateTree } from '../src/cli/commands/certs.js';
 import { CertificateCache, certificateFromDer, verifyChain, generateCertificate, type Certificate } from '../src/pki/index.js';
-import { createLogger } from '../src/core/logger.js';
+import { batchedLines, createLogger } from '../src/core/logger.js';
 import { HeaderMap } from '../src/core/headers.js';
 
 interface Row {
@@ -79,6 +79,10 @@ async function main(): Promise<void> {
   const toNothing = createLogger({ write: () => {} }).child({ resource: 'agw' });
   rows.push(measure('logger.log(access record) → JSON line, no write', () => toNothing.log(record)));
   rows.push(measure('logger.log(access record) → writeSync to a file', () => toFile.log(record)));
+  const batched = batchedLines((chunk) => writeSync(fd, chunk));
+  const toBatch = createLogger({ write: batched.write }).child({ resource: 'agw' });
+  rows.push(measure('logger.log(access record) → batchedLines (one write per event-loop turn or 64 KB), as gatehouse up does', () => toBatch.log(record)));
+  batched.flush();
   let batch = '';
   rows.push(
     measure('access record → JSON line appended to a batch (flushed per 64 KB)', () => {
@@ -116,6 +120,13 @@ async function main(): Promise<void> {
       const out = [
         measure('TLSSocket.getPeerCertificate(true) (leaf + chain objects)', () => sock.getPeerCertificate(true), 3000),
         measure('TLSSocket.getPeerX509Certificate().raw', () => sock.getPeerX509Certificate()?.raw, 3000),
+        measure('TLSSocket.getPeerX509Certificate() + the sent chain through issuerCertificate (what the edge does per connection)', () => {
+          let c = sock.getPeerX509Certificate();
+          for (let i = 0; c && i < 10; i++) {
+            void c.raw;
+            c = c.issuerCertificate;
+          }
+        }, 3000),
       ];
       sock.destroy();
       s.close();
