@@ -32,3 +32,23 @@ test('batchedLines: writes at once when maxChars are pending; flush() empties th
   await nextTurn();
   assert.equal(chunks.length, 2, 'nothing left for the scheduled flush');
 });
+
+test('createLogger writes exactly JSON.stringify({ time, ...fields, ...record }) (fast path and fallbacks)', () => {
+  const cases: [Record<string, unknown>, Record<string, unknown>][] = [
+    [{}, { level: 'info', msg: 'access', a: 1, b: 'x"y\n\u2028é', c: undefined, d: { e: [1, null] } }],
+    [{ resource: 'agw', instanceId: 'i' }, { level: 'warn', msg: 'm', status: 502, error_info: undefined }],
+    [{ resource: 'agw' }, { level: 'info', msg: 'override', resource: 'other' }],
+    [{ resource: 'agw' }, { level: 'info', msg: 'time in record', time: 'no' }],
+    [{ resource: 'agw' }, { level: 'info', msg: 'integer key', 7: 'seven' }],
+    [{ 3: 'three', resource: 'agw' }, { level: 'info', msg: 'integer field key' }],
+    [{ resource: undefined }, { level: 'error', msg: 'undefined field' }],
+  ];
+  for (const [fields, record] of cases) {
+    const lines: string[] = [];
+    const log = Object.keys(fields).length ? createLogger({ write: (l) => lines.push(l) }).child(fields) : createLogger({ write: (l) => lines.push(l) });
+    log.log(record as never);
+    assert.equal(lines.length, 1);
+    const time = (JSON.parse(lines[0]!) as { time: string }).time;
+    assert.equal(lines[0], JSON.stringify({ time, ...fields, ...record }), String(record.msg));
+  }
+});
