@@ -197,3 +197,27 @@ test('RSA-PSS, RSA PKCS#1 v1.5, ECDSA P-384 and Ed25519 signatures made by OpenS
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a signature labelled Ed25519 but made with the issuer RSA/EC key and SHA-256 does not verify', async () => {
+  const { sign } = await import('node:crypto');
+  const { readTlv, children, slice } = await import('./der.js');
+  const { certificateFromDer } = await import('./certificate.js');
+  for (const keyAlgorithm of ['ec-p256', 'rsa-2048'] as const) {
+    const ca = await generateCertificate({ ...base, keyAlgorithm, subject: 'CN=Relabel Root', ca: {} });
+    const leaf = await generateCertificate({ ...base, subject: 'CN=Relabelled', issuer: by(ca) });
+    // Rebuild the leaf with the Ed25519 AlgorithmIdentifier in both places, signed by the CA key with SHA-256.
+    const der = leaf.certificate.der;
+    const top = readTlv(der, 0);
+    const tbsT = children(der, top)[0]!;
+    const fields = children(der, tbsT).map((t) => slice(der, t));
+    const ed25519 = seq(oid('1.3.101.112'));
+    const sigIndex = fields[0]![0] === 0xa0 ? 2 : 1;
+    fields[sigIndex] = ed25519;
+    const tbs = seq(...fields);
+    const signature = sign('sha256', tbs, ca.privateKey);
+    const forged = certificateFromDer(seq(tbs, ed25519, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))));
+    const r = verifyChain(forged, { anchors: [ca.certificate] });
+    assert.equal(r.valid, false, keyAlgorithm);
+    assert.deepEqual(r.status, ['NotSignatureValid'], `${keyAlgorithm}: ${r.reasons.join('; ')}`);
+  }
+});

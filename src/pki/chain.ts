@@ -403,6 +403,10 @@ export function checkSignature(cert: Signed, key: KeyObject | null): string | un
       if (key.asymmetricKeyType !== 'ec') return 'an ECDSA signature but the issuer key is not EC';
       ok = cryptoVerify(ECDSA_HASH[oid], cert.tbsDer, key, cert.signatureValue);
     } else if (oid === OID_ED25519 || oid === OID_ED448) {
+      // crypto.verify(null, …) picks the digest from the key type: an RSA or EC key would accept an
+      // RSA/ECDSA-SHA256 signature under an Ed25519 label, so the key type must match the OID.
+      const want = oid === OID_ED25519 ? 'ed25519' : 'ed448';
+      if (key.asymmetricKeyType !== want) return `an ${want === 'ed25519' ? 'Ed25519' : 'Ed448'} signature but the issuer key is not ${want === 'ed25519' ? 'Ed25519' : 'Ed448'}`;
       ok = cryptoVerify(null, cert.tbsDer, key, cert.signatureValue);
     } else return `signature algorithm ${oid} is not supported`;
     return ok ? undefined : 'the signature does not verify with the issuer key';
