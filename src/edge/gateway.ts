@@ -374,7 +374,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       if (lower === 'connection') (connectionTokens ??= []).push(...raw[i + 1]!.toLowerCase().split(',').map((s) => s.trim()));
       else if (lower === 'upgrade' && /\bh2c\b/i.test(raw[i + 1]!)) h2cUpgrade = true;
       if (HOP_BY_HOP.has(lower) || name.charCodeAt(0) === 58 /* ':' */ || !VALID_REQUEST_HEADER_NAME.test(name)) continue;
-      reqHeaders.append(name, raw[i + 1]!);
+      // HTTP/2 clients may split Cookie into several fields; RFC 9113 8.2.3: one field joined with "; " for HTTP/1.1.
+      if (isH2 && lower === 'cookie' && reqHeaders.has('cookie')) reqHeaders.set(name, `${reqHeaders.get('cookie')!}; ${raw[i + 1]!}`);
+      else reqHeaders.append(name, raw[i + 1]!);
     }
     if (connectionTokens) for (const t of connectionTokens) if (t && t !== 'close' && t !== 'keep-alive' && t !== 'host') reqHeaders.delete(t);
     const method = req.method ?? 'GET';

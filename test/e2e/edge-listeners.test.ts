@@ -211,6 +211,12 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
     assert.deepEqual(backend.header('X-Listener'), ['la']);
     assert.deepEqual(backend.header('host'), ['apim-gh.azure-api.net']);
   });
+
+  test('HTTP/2 cookie fields split by the client reach the HTTP/1.1 backend as one Cookie header (RFC 9113 8.2.3)', async () => {
+    const r = await requestH2({ port: port('la'), ca, servername: 'a.example', host: 'a.example', headers: { cookie: ['a=1', 'b=2'] } });
+    assert.equal(r.status, 200);
+    assert.deepEqual(backend.header('cookie'), ['a=1; b=2']);
+  });
 });
 
 describe('h2c upgrade attempts', () => {
