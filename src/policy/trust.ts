@@ -5,18 +5,14 @@
 import { verifyChain, type Certificate } from '../pki/index.js';
 import type { TrustCache, TrustResult } from './runtime.js';
 
-function normalizeName(dn: string): string {
+/** A distinguished name as .NET-style strings compare, ignoring case, spacing and RDN order: equal names give equal strings. */
+export function normalizeName(dn: string): string {
   return dn
     .split(/,(?=(?:[^"]*"[^"]*")*[^"]*$)/)
     .map((p) => p.trim().replace(/\s*=\s*/, '=').toLowerCase())
     .filter(Boolean)
     .sort()
     .join(',');
-}
-
-/** Compares two distinguished names as .NET-style strings, ignoring case, spacing and RDN order. */
-export function sameName(a: string, b: string): boolean {
-  return normalizeName(a) === normalizeName(b);
 }
 
 function issued(issuer: Certificate, child: Certificate): boolean {

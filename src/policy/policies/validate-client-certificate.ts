@@ -10,7 +10,7 @@ import type { PolicyDefinition } from '../compile.js';
 import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
 import { PolicyFailure } from '../runtime.js';
-import { findIssuer, isIssuedBy, sameName, trustOf } from '../trust.js';
+import { findIssuer, isIssuedBy, normalizeName, trustOf } from '../trust.js';
 
 const IDENTITY_ATTRIBUTES = ['thumbprint', 'serial-number', 'common-name', 'subject', 'dns-name', 'issuer-subject', 'issuer-thumbprint', 'issuer-certificate-id'] as const;
 type IdentityKey = (typeof IDENTITY_ATTRIBUTES)[number];
@@ -59,7 +59,7 @@ export const validateClientCertificate: PolicyDefinition = {
     if (validateRevocation && cc.options.mode === 'lint') {
       cc.report('info', PolicyCodes.GH_POLICY_NOT_SUPPORTED, 'validate-revocation is not checked locally (no CRL or OCSP access); set validate-revocation="false" to say so', el.offset);
     }
-    const identities: Identity[] = [];
+    const identities: NormalizedIdentity[] = [];
     const identitiesEls: PolicyElement[] = el.children.filter((c) => c.name === 'identities');
     if (identitiesEls.length > 1) cc.error(PolicyCodes.GH_POLICY_STRUCTURE, '<validate-client-certificate> takes one <identities>', identitiesEls[1]!.offset);
     for (const ids of identitiesEls) {
@@ -84,7 +84,7 @@ export const validateClientCertificate: PolicyDefinition = {
         if (certId !== undefined && known && !known.has(certId.toLowerCase())) {
           cc.error(PolicyCodes.GH_POLICY_REFERENCE, `issuer-certificate-id '${certId}' names no certificate of the service`, idEl.offset);
         }
-        identities.push(id);
+        identities.push(normalizeIdentity(id));
       }
     }
     void validateRevocation;
@@ -118,19 +118,44 @@ export const validateClientCertificate: PolicyDefinition = {
   },
 };
 
-function matches(id: Identity, cert: Certificate, trust: () => { chain: readonly Certificate[] }, store: { certificates: ReadonlyMap<string, Certificate>; trustedRoots: readonly Certificate[]; intermediates: readonly Certificate[] }): boolean {
-  if (id.thumbprint !== undefined && hex(id.thumbprint) !== cert.thumbprint.toUpperCase()) return false;
-  if (id['serial-number'] !== undefined && serial(id['serial-number']) !== serial(cert.serialNumber)) return false;
-  if (id['common-name'] !== undefined && (commonNameOf(cert.subject) ?? '').toLowerCase() !== id['common-name'].toLowerCase()) return false;
-  if (id.subject !== undefined && !sameName(id.subject, cert.subject)) return false;
-  if (id['dns-name'] !== undefined && !dnsNames(cert).includes(id['dns-name'].toLowerCase())) return false;
-  if (id['issuer-subject'] !== undefined && !sameName(id['issuer-subject'], cert.issuer)) return false;
-  if (id['issuer-thumbprint'] !== undefined) {
+/** An identity with its claims normalised once, at load: hex upper case, names lower case, DNs by normalizeName. */
+interface NormalizedIdentity {
+  readonly thumbprint?: string;
+  readonly serialNumber?: string;
+  readonly commonName?: string;
+  readonly subject?: string;
+  readonly dnsName?: string;
+  readonly issuerSubject?: string;
+  readonly issuerThumbprint?: string;
+  readonly issuerCertificateId?: string;
+}
+
+function normalizeIdentity(id: Identity): NormalizedIdentity {
+  const out: { -readonly [K in keyof NormalizedIdentity]: NormalizedIdentity[K] } = {};
+  if (id.thumbprint !== undefined) out.thumbprint = hex(id.thumbprint);
+  if (id['serial-number'] !== undefined) out.serialNumber = serial(id['serial-number']);
+  if (id['common-name'] !== undefined) out.commonName = id['common-name'].toLowerCase();
+  if (id.subject !== undefined) out.subject = normalizeName(id.subject);
+  if (id['dns-name'] !== undefined) out.dnsName = id['dns-name'].toLowerCase();
+  if (id['issuer-subject'] !== undefined) out.issuerSubject = normalizeName(id['issuer-subject']);
+  if (id['issuer-thumbprint'] !== undefined) out.issuerThumbprint = hex(id['issuer-thumbprint']);
+  if (id['issuer-certificate-id'] !== undefined) out.issuerCertificateId = id['issuer-certificate-id'].toLowerCase();
+  return out;
+}
+
+function matches(id: NormalizedIdentity, cert: Certificate, trust: () => { chain: readonly Certificate[] }, store: { certificates: ReadonlyMap<string, Certificate>; trustedRoots: readonly Certificate[]; intermediates: readonly Certificate[] }): boolean {
+  if (id.thumbprint !== undefined && id.thumbprint !== cert.thumbprint.toUpperCase()) return false;
+  if (id.serialNumber !== undefined && id.serialNumber !== serial(cert.serialNumber)) return false;
+  if (id.commonName !== undefined && (commonNameOf(cert.subject) ?? '').toLowerCase() !== id.commonName) return false;
+  if (id.subject !== undefined && id.subject !== normalizeName(cert.subject)) return false;
+  if (id.dnsName !== undefined && !dnsNames(cert).includes(id.dnsName)) return false;
+  if (id.issuerSubject !== undefined && id.issuerSubject !== normalizeName(cert.issuer)) return false;
+  if (id.issuerThumbprint !== undefined) {
     const issuer = trust().chain[1] ?? findIssuer(cert, [...store.intermediates, ...store.trustedRoots, ...store.certificates.values()]);
-    if (!issuer || issuer.thumbprint.toUpperCase() !== hex(id['issuer-thumbprint'])) return false;
+    if (!issuer || issuer.thumbprint.toUpperCase() !== id.issuerThumbprint) return false;
   }
-  if (id['issuer-certificate-id'] !== undefined) {
-    const want = id['issuer-certificate-id'].toLowerCase();
+  if (id.issuerCertificateId !== undefined) {
+    const want = id.issuerCertificateId;
     const issuer = [...store.certificates].find(([k]) => k.toLowerCase() === want)?.[1];
     if (!issuer || !isIssuedBy(cert, issuer)) return false;
   }
