@@ -33,6 +33,8 @@ export const ipFilter: PolicyDefinition = {
     const action = cc.choice(el, 'action', ['allow', 'forbid'] as const, 'allow');
     const addresses: PolicyValue<string>[] = [];
     const ranges: { from: PolicyValue<string>; to: PolicyValue<string> }[] = [];
+    // Constant addresses are parsed here, once; expressions are evaluated and parsed per request.
+    const parsed = (v: PolicyValue<string>) => (v.isConstant ? ipValue(v.constantValue ?? '') : undefined);
     for (const c of el.children) {
       if (c.name === 'address') {
         cc.checkAttributes(c, []);
@@ -48,6 +50,8 @@ export const ipFilter: PolicyDefinition = {
       }
     }
     if (addresses.length + ranges.length === 0) cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, '<ip-filter> needs at least one <address> or <address-range>', el.offset);
+    const addressList = addresses.map((v) => ({ v, ip: parsed(v) }));
+    const rangeList = ranges.map((r) => ({ ...r, fromIp: parsed(r.from), toIp: parsed(r.to) }));
     return {
       ...cc.meta(el),
       run(st) {
@@ -59,13 +63,13 @@ export const ipFilter: PolicyDefinition = {
           return;
         }
         let listed = false;
-        for (const v of addresses) {
-          const x = ipValue(v.get(ctx));
+        for (const { v, ip: fixed } of addressList) {
+          const x = fixed ?? (v.isConstant ? undefined : ipValue(v.get(ctx)));
           if (x && x.family === ip.family && x.value === ip.value) listed = true;
         }
-        for (const r of ranges) {
-          const f = ipValue(r.from.get(ctx));
-          const t = ipValue(r.to.get(ctx));
+        for (const r of rangeList) {
+          const f = r.fromIp ?? (r.from.isConstant ? undefined : ipValue(r.from.get(ctx)));
+          const t = r.toIp ?? (r.to.isConstant ? undefined : ipValue(r.to.get(ctx)));
           if (f && t && f.family === ip.family && ip.value >= f.value && ip.value <= t.value) listed = true;
         }
         if (a === 'allow' && !listed) {
