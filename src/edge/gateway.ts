@@ -586,6 +586,15 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     let clientGone = false;
     const sentAt = performance.now();
     let current: http.ClientRequest | undefined;
+    /** v2: one more try on another member; then 504 (spec 5.5). Only bodiless requests are replayable. */
+    const retryOrTimeout = (member: BackendMember) => {
+      const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
+      if (next && !clientGone) send(next);
+      else if (!res.headersSent) {
+        sendPage(res, PAGES.gatewayTimeout);
+        done(504, 'backend_timeout', { serverRouted: `${member.address}:${member.port}` });
+      }
+    };
     const send = (member: BackendMember) => {
       // A service in this process (gatehouse up --backend-hop in-process): hand the request over.
       const handler = (req as unknown as Record<symbol, boolean | undefined>)[kWebSocket] === true ? undefined : target.inProcessFor(member, hostHeader);
@@ -598,13 +607,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       const timer = setTimeout(() => {
         if (responded) return;
         upstream.destroy(new Error('backend timeout'));
-        // v2: one more try on another member; then 504 (spec 5.5). Only bodiless requests are replayable.
-        const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
-        if (next && !clientGone) send(next);
-        else if (!res.headersSent) {
-          sendPage(res, PAGES.gatewayTimeout);
-          done(504, 'backend_timeout', { serverRouted: `${member.address}:${member.port}` });
-        }
+        retryOrTimeout(member);
       }, timeoutMs);
       upstream.on('error', (e) => {
         clearTimeout(timer);
@@ -670,12 +673,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       const timer = setTimeout(() => {
         if (settled) return;
         settled = true;
-        const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
-        if (next && !clientGone) send(next);
-        else if (!res.headersSent) {
-          sendPage(res, PAGES.gatewayTimeout);
-          done(504, 'backend_timeout', { serverRouted: `${member.address}:${member.port}` });
-        }
+        retryOrTimeout(member);
       }, timeoutMs);
       handler
         .handle({ method, target: path, rawHeaders: hopRequestHeaders(method, headers, withBody), body: withBody ? req : undefined, remoteAddress: member.localAddress ?? '127.0.0.1', remotePort: 0 })
@@ -847,6 +845,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     }
     let buf: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), 10_000);
+    // A client that leaves before its ClientHello is complete must not leave the timer behind.
+    socket.once('close', () => clearTimeout(timer));
     const onData = (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       const hello = parseClientHello(buf);

@@ -204,6 +204,18 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
     await assert.rejects(request({ port: port('la'), ca, servername: 'a.example', host: 'a.example', minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1' }));
   });
 
+  test('a client that leaves in the middle of its ClientHello leaves no timer behind', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    const socket = net.connect(port('la'), '127.0.0.1');
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(Buffer.from([0x16, 0x03, 0x01]));
+    await new Promise((r) => setTimeout(r, 50));
+    socket.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(timers(), before);
+  });
+
   test('enableHttp2: ALPN h2 to clients, HTTP/1.1 to the backend', async () => {
     const r = await requestH2({ port: port('la'), ca, servername: 'a.example', host: 'a.example' });
     assert.equal(r.alpn, 'h2');
