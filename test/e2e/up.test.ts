@@ -5,7 +5,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, chmodSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +112,51 @@ test('up prints the listeners, what it does not run and ready; reloads an edit; 
     await eventually('the broken edit is reported', async () => /reload failed: .* has errors; still serving the previous configuration/.test(cli.stderr()));
     assert.match(cli.stderr(), /hello\.xml:\d+:\d+: error /);
     assert.equal(await hello(port2), 'v2');
+  } finally {
+    assert.equal(await cli.stop('SIGINT'), 0);
+  }
+  assert.match(cli.stdout(), /^stopping \(SIGINT\)\nstopped$/m);
+});
+
+test('an editor that saves by renaming: the fix after a broken edit is still noticed', async () => {
+  const path = app('atomic');
+  const save = (file: string, text: string) => {
+    writeFileSync(join(path, `.${file}.tmp`), text);
+    renameSync(join(path, `.${file}.tmp`), join(path, file));
+  };
+  const cli = startCli(['up', path, '--port-map', '443=0', '--state-dir', join(dir, 'state'), '--log-level', 'warn']);
+  try {
+    const out = await cli.waitFor(/^ready/m);
+    const port = Number(/^apim-reload\s+gateway\s+\S+\s+127\.0\.0\.1:(\d+)/m.exec(out)?.[1]);
+    assert.equal(await hello(port), 'v1');
+    save('hello.xml', policy('<unclosed>'));
+    await eventually('the broken edit is reported', async () => /reload failed: .* has errors/.test(cli.stderr()));
+    save('hello.xml', policy('v3'));
+    await eventually('the fixed edit is served', async () => (await hello(port)) === 'v3');
+  } finally {
+    assert.equal(await cli.stop('SIGINT'), 0);
+  }
+});
+
+test('a restart that fails for the new and the previous configuration does not end the process; the next edit starts again', async () => {
+  const path = app('restart');
+  const state = join(dir, 'state-restart');
+  const cli = startCli(['up', path, '--port-map', '443=0', '--state-dir', state, '--log-level', 'warn']);
+  const get = async (host: string, port: number) => (await httpsRequest({ host, port, path: '/hello/' })).body;
+  const latestPort = (name: string) => Number([...cli.stdout().matchAll(new RegExp(`^${name}\\s+gateway\\s+\\S+\\s+127\\.0\\.0\\.1:(\\d+)`, 'gm'))].at(-1)?.[1]);
+  try {
+    await cli.waitFor(/^ready/m);
+    assert.equal(await get('apim-reload.azure-api.net', latestPort('apim-reload')), 'v1');
+    // The platform CA becomes unreadable, then the service is renamed: a restart, which fails both ways.
+    writeFileSync(join(state, 'platform-ca', 'root.key'), 'not a key');
+    writeFileSync(join(path, 'main.bicep'), bicep.replace("'apim-reload'", "'apim-renamed'"));
+    await eventually('the failed restart is reported', async () => /restart failed: .*nothing is serving/.test(cli.stderr()));
+    assert.equal(cli.child.exitCode, null, cli.stderr());
+    // The CA is made again and the next edit starts the deployment.
+    rmSync(join(state, 'platform-ca'), { recursive: true, force: true });
+    writeFileSync(join(path, 'hello.xml'), policy('v2'));
+    await cli.waitFor(/^reloaded/m);
+    assert.equal(await get('apim-renamed.azure-api.net', latestPort('apim-renamed')), 'v2');
   } finally {
     assert.equal(await cli.stop('SIGINT'), 0);
   }

@@ -117,6 +117,8 @@ export const upCommand: Command = {
       logger: createLogger({ level, write: logLines.write }),
     };
 
+    /** What `running` is after a restart failed twice: nothing to reload in place or to close. */
+    const notRunning: RunningDeployment = { lines: [], reloadInPlace: async () => false, close: async () => {} };
     const started = Date.now();
     let loaded = await loadDeployment(deployment);
     report(io, loaded);
@@ -132,16 +134,22 @@ export const upCommand: Command = {
     const watchers: FSWatcher[] = [];
     let timer: NodeJS.Timeout | undefined;
     let reloading = Promise.resolve();
+    let stopping = false;
     const reload = async () => {
+      if (stopping) return;
       let next: LoadedDeployment;
       try {
         next = await loadDeployment(deployment);
       } catch (e) {
+        // Watch again: an editor that saves by renaming a new file into place leaves the old
+        // watcher on the replaced file, and the fix of this edit would never be noticed.
+        rewatch();
         io.stderr.write(`reload failed: ${messageOf(e)}; still serving the previous configuration\n`);
         return;
       }
       report(io, next);
       if (next.hasErrors) {
+        rewatch(next.files);
         io.stderr.write(`reload failed: ${relative(io.cwd, next.entry)} has errors; still serving the previous configuration\n`);
         return;
       }
@@ -153,6 +161,7 @@ export const upCommand: Command = {
           return;
         }
       } catch (e) {
+        rewatch(next.files);
         io.stderr.write(`reload failed: ${messageOf(e)}; still serving the previous configuration\n`);
         return;
       }
@@ -163,21 +172,36 @@ export const upCommand: Command = {
         loaded = next;
         rewatch();
       } catch (e) {
+        rewatch(next.files);
         io.stderr.write(`reload failed: ${messageOf(e)}; restarting the previous configuration\n`);
-        running = await runDeployment(loaded, runOptions);
+        try {
+          running = await runDeployment(loaded, runOptions);
+        } catch (e2) {
+          // Nothing runs now; the next edit (or a fix of what failed) starts a deployment again.
+          running = notRunning;
+          io.stderr.write(`restart failed: ${messageOf(e2)}; nothing is serving until the next successful reload\n`);
+          return;
+        }
+        printLines(io, running, loaded);
+        io.stdout.write('restarted the previous configuration\n');
+        return;
       }
       printLines(io, running, loaded);
       io.stdout.write('reloaded\n');
     };
-    const rewatch = () => {
+    /** Watches the running deployment's files and, after a failed reload, the files the failed edit read. */
+    const rewatch = (alsoFiles: readonly string[] = []) => {
       for (const w of watchers.splice(0)) w.close();
-      if (values['no-watch']) return;
-      for (const f of loaded.files) {
+      if (values['no-watch'] || stopping) return;
+      for (const f of new Set([...loaded.files, ...alsoFiles])) {
         try {
           watchers.push(
             watch(f, () => {
+              if (stopping) return;
               clearTimeout(timer);
-              timer = setTimeout(() => (reloading = reloading.then(reload)), 150);
+              timer = setTimeout(() => {
+                reloading = reloading.then(reload).catch((e: unknown) => void io.stderr.write(`reload failed: ${messageOf(e)}\n`));
+              }, 150);
             }),
           );
         } catch {
@@ -188,8 +212,10 @@ export const upCommand: Command = {
     rewatch();
 
     const signal = await (io.stopSignal ?? new Promise<string>(() => {}));
+    // A reload under way finishes, but starts no watcher and no further reload.
+    stopping = true;
     clearTimeout(timer);
-    for (const w of watchers) w.close();
+    for (const w of watchers.splice(0)) w.close();
     await reloading;
     io.stdout.write(`stopping (${signal})\n`);
     await running.close();
