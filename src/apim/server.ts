@@ -239,10 +239,17 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
         })
         .catch((e: unknown) => {
           logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
-          if (!res.headersSent) {
-            res.writeHead(500, { 'Content-Type': 'application/json' });
+          if (res.headersSent) {
+            res.destroy();
+            return;
+          }
+          // The reason is given: a writeHead that threw on the status message has kept that message.
+          try {
+            res.writeHead(500, 'Internal Server Error', { 'Content-Type': 'application/json' });
             res.end(INTERNAL_ERROR_BODY);
-          } else res.destroy();
+          } catch {
+            res.destroy();
+          }
         });
     });
   };
@@ -446,12 +453,19 @@ function namesServedByDefaultCertificate(m: ApiManagementModel, certPem: string)
   return out;
 }
 
+/** What Node's writeHead refuses in a status message (checkInvalidHeaderChar). */
+const INVALID_STATUS_MESSAGE = /[^\t\x20-\x7e\x80-\xff]/;
+
 /**
  * The answer as the HTTPS hop carries it: the raw headers writeAnswer gives Node, then the Date
  * Node's server adds when none was set (Connection/Keep-Alive, which a proxy drops, are left out).
- * Throws as writeHead would on a header Node refuses to write.
+ * Throws as writeHead would on a status code, status message or header Node refuses to write.
  */
 function wireAnswer(method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): InProcessResponse {
+  const statusCode = r.statusCode | 0;
+  if (statusCode < 100 || statusCode > 999) throw Object.assign(new RangeError(`Invalid status code: ${r.statusCode}`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
+  const statusMessage = r.statusReason || STATUS_CODES[statusCode] || 'unknown';
+  if (INVALID_STATUS_MESSAGE.test(statusMessage)) throw Object.assign(new TypeError('Invalid character in statusMessage'), { code: 'ERR_INVALID_CHAR' });
   const { raw, body } = answerParts(r, extra);
   let hasDate = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
@@ -460,7 +474,7 @@ function wireAnswer(method: string, r: { statusCode: number; statusReason: strin
     if (!hasDate && raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'date') hasDate = true;
   }
   if (!hasDate) raw.push('Date', new Date().toUTCString());
-  return { statusCode: r.statusCode, statusMessage: r.statusReason || STATUS_CODES[r.statusCode] || 'unknown', rawHeaders: raw, body: method.toUpperCase() === 'HEAD' ? undefined : body };
+  return { statusCode, statusMessage, rawHeaders: raw, body: method.toUpperCase() === 'HEAD' ? undefined : body };
 }
 
 function writeAnswer(res: ServerResponse, method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): void {

@@ -106,6 +106,11 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
       res('apis/operations/policies', 'apim-sample/p/frag/policy', { format: 'rawxml', value: policy('<include-fragment fragment-id="tag-request" />') }),
       res('apis', 'apim-sample/plain-http', { path: 'plain', protocols: ['http'], subscriptionRequired: false, serviceUrl: be }),
       res('apis/operations', 'apim-sample/plain-http/x', { method: 'GET', urlTemplate: '/x' }),
+      res('apis/operations', 'apim-sample/p/badstatus', { method: 'GET', urlTemplate: '/badstatus/{kind}' }),
+      res('apis/operations/policies', 'apim-sample/p/badstatus/policy', {
+        format: 'rawxml',
+        value: policy('<return-response><set-status code="@(context.Request.MatchedParameters[&quot;kind&quot;] == &quot;code&quot; ? 1000 : 200)" reason="@(context.Request.MatchedParameters[&quot;kind&quot;] == &quot;reason&quot; ? &quot;a\\nb&quot; : &quot;OK&quot;)"/></return-response>'),
+      }),
       res('apis', 'apim-sample/slow', { path: 'slow', subscriptionRequired: false, serviceUrl: 'https://127.0.0.1:1' }),
       res('apis/operations', 'apim-sample/slow/get', { method: 'GET', urlTemplate: '/' }),
     ];
@@ -266,6 +271,19 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
     assert.equal(r.status, 200, r.body);
     assert.equal((JSON.parse(r.body) as { headers: Record<string, string> }).headers['x-fragment'], 'from fragment');
     assert.equal((await get('/plain/x')).status, 404);
+  });
+
+  test('a status code or reason Node cannot write: 500 over HTTPS and the same 500 from the in-process hand-off', async () => {
+    for (const kind of ['code', 'reason']) {
+      const r = await get(`/p/badstatus/${kind}`);
+      assert.equal(r.status, 500, kind);
+      assert.deepEqual(JSON.parse(r.body), { statusCode: 500, message: 'Internal server error' });
+      const w = await apim.inProcess.handle({ method: 'GET', target: `/p/badstatus/${kind}`, rawHeaders: ['Host', HOST], body: undefined, remoteAddress: '127.0.0.1', remotePort: 0 });
+      assert.equal(w.statusCode, 500, kind);
+      assert.deepEqual(JSON.parse(String(w.body)), { statusCode: 500, message: 'Internal server error' });
+    }
+    const ok = await apim.inProcess.handle({ method: 'GET', target: '/p/badstatus/none', rawHeaders: ['Host', HOST], body: undefined, remoteAddress: '127.0.0.1', remotePort: 0 });
+    assert.equal(ok.statusCode, 200);
   });
 
   test('an unreachable backend: 500 with the default answer, BackendConnectionFailure', async () => {
