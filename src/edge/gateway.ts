@@ -223,6 +223,8 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
       compiledRule = { name: rule.name, basic: route(rule.backendAddressPool, rule.backendHttpSettings, rule.redirectConfiguration, rule.rewriteRuleSet, undefined), pathRules: [], pathDefault: undefined };
     }
     const profile = l.sslProfile ? model.sslProfiles.find((p) => p.name === l.sslProfile) : undefined;
+    // Fail closed: a listener whose sslProfile is missing must not run without its client authentication.
+    if (l.sslProfile && !profile) bag.error('GH_AGW_DANGLING_ID', `listener '${l.name}': sslProfile '${l.sslProfile}' is not declared`, at(`properties.httpListeners[${model.httpListeners.indexOf(l)}].properties.sslProfile`));
     const cl: CompiledListener = { model: l, matchHost: compileHostMatcher(l.hostNames), rule: compiledRule, clientAuth: profile ? clientAuths.get(profile.name) : undefined };
     if (l.protocol === 'Https') {
       const cert = model.sslCertificates.find((c) => c.name === l.sslCertificate);

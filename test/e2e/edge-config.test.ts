@@ -94,4 +94,7 @@ test('validateApplicationGateway: the same diagnostics as a failed start, nothin
   const adapt = (r: typeof good) => adaptApplicationGateway(r, { resources: [r], diagnostics: new DiagnosticBag() })!;
   assert.deepEqual(validateApplicationGateway(adapt(good)), []);
   assert.deepEqual(validateApplicationGateway(adapt(bad)).map((d) => d.code), ['GH_EDGE_SSL_CERTIFICATE']);
+  // A model whose listener names an sslProfile that is not there: refused, never run without mTLS.
+  const noProfile = { ...adapt(good), sslProfiles: [] };
+  assert.deepEqual(validateApplicationGateway(noProfile).map((d) => d.code), ['GH_AGW_DANGLING_ID']);
 });
