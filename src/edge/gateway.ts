@@ -190,6 +190,8 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
   };
   const route = (pool: string | undefined, settings: string | undefined, redirect: string | undefined, rewrite: string | undefined, overridePrefix: string | undefined): Route | undefined => {
     const rw = rewrite ? rewriteByName.get(rewrite) : undefined;
+    // Fail closed: a rule must not run without the rewrite set it names (the one that removes a forged X-ARR-ClientCert, say).
+    if (rewrite && !rw) bag.error('GH_AGW_DANGLING_ID', `rewriteRuleSet '${rewrite}' is not declared`, at('properties.rewriteRuleSets'));
     if (redirect) {
       const r = redirectsByName.get(redirect);
       return r ? { kind: 'redirect', redirect: r, rewrite: rw } : undefined;

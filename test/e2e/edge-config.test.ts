@@ -97,4 +97,8 @@ test('validateApplicationGateway: the same diagnostics as a failed start, nothin
   // A model whose listener names an sslProfile that is not there: refused, never run without mTLS.
   const noProfile = { ...adapt(good), sslProfiles: [] };
   assert.deepEqual(validateApplicationGateway(noProfile).map((d) => d.code), ['GH_AGW_DANGLING_ID']);
+  // … and one whose rule names a rewrite set that is not there (the set that removes a forged X-ARR-ClientCert).
+  const noRewrite = { ...adapt(good), rewriteRuleSets: [] };
+  assert.ok(adapt(good).requestRoutingRules.some((r) => r.rewriteRuleSet));
+  assert.deepEqual([...new Set(validateApplicationGateway(noRewrite).map((d) => d.code))], ['GH_AGW_DANGLING_ID']);
 });
