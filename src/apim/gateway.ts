@@ -64,7 +64,11 @@ interface LoadedApi {
   readonly https: boolean;
   readonly host: HostApi;
   readonly serviceUrl: HostUrl | undefined;
+  /** The serviceUrl's path without trailing slashes (the forward target's base path). */
+  readonly serviceBasePath: string;
   readonly operations: readonly LoadedOperation[];
+  /** The loaded operation of each compiled one, for the match. */
+  readonly operationOf: ReadonlyMap<CompiledOperation, LoadedOperation>;
   readonly compiledOperations: readonly CompiledOperation[];
   /** Pipeline for requests that reached the API but no operation (on-error of global/product/API). */
   readonly apiPipelines: Map<string, ComposedPipeline>;
@@ -226,7 +230,9 @@ export class ApimGateway {
           isCurrentRevision: true,
         },
         serviceUrl,
+        serviceBasePath: serviceUrl ? serviceUrl.path.replace(/\/+$/, '') : '',
         operations: sorted,
+        operationOf: byCompiled,
         compiledOperations: sorted.map((o) => o.compiled),
         apiPipelines,
         products: loadedProducts,
@@ -333,7 +339,7 @@ export class ApimGateway {
         if (req.method === 'OPTIONS' && req.headers.has('Origin') && req.headers.has('Access-Control-Request-Method') && !access.failure) preflightOnly = true;
         else initial = access.failure ?? notFound();
       } else {
-        const lo = la.operations.find((o) => o.compiled === m.op)!;
+        const lo = la.operationOf.get(m.op)!;
         ctx.operation = lo.host;
         opName = lo.compiled.operation.name;
         templateQueryNames = lo.compiled.queryNames;
@@ -344,9 +350,10 @@ export class ApimGateway {
       }
       relative = matchedApi.relative;
     }
-    const su = matchedApi?.api.serviceUrl;
-    const target = su
-      ? { scheme: su.scheme, host: su.host, port: su.port, basePath: su.path.replace(/\/+$/, ''), backendId: undefined }
+    const matched = matchedApi?.api;
+    const su = matched?.serviceUrl;
+    const target = matched && su
+      ? { scheme: su.scheme, host: su.host, port: su.port, basePath: matched.serviceBasePath, backendId: undefined }
       : { scheme: 'https', host: req.host, port: req.port, basePath: '', backendId: undefined };
     const st = new RequestState(ctx, this.services, target, relative);
     st.templateQueryNames = templateQueryNames;
