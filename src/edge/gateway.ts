@@ -203,7 +203,8 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
   // Listeners, in routing-rule priority order.
   const listeners: CompiledListener[] = [];
   const listenersByName = new Map<string, CompiledListener>();
-  const secureContextCache = new Map<string, Buffer>();
+  /** Decoded PFX bytes per sslCertificate name (shared by the listeners that serve it). */
+  const pfxByCertificate = new Map<string, Buffer>();
   const badCertificates = new Set<string>();
   for (const rule of model.requestRoutingRules) {
     const l = model.httpListeners.find((x) => x.name === rule.httpListener);
@@ -234,10 +235,10 @@ export function compileGateway(model: ApplicationGatewayModel, options: EdgeOpti
       if (!cert || cert.data === undefined) {
         bag.error(EDGE_CODES.GH_EDGE_SSL_CERTIFICATE, `listener '${l.name}': sslCertificate '${l.sslCertificate ?? ''}' has no PFX data to serve`, at(`properties.httpListeners[${model.httpListeners.indexOf(l)}].properties.sslCertificate`));
       } else {
-        let pfx = secureContextCache.get(cert.name);
+        let pfx = pfxByCertificate.get(cert.name);
         if (!pfx) {
           pfx = Buffer.from(cert.data, 'base64');
-          secureContextCache.set(cert.name, pfx);
+          pfxByCertificate.set(cert.name, pfx);
         }
         let ciphers: string | undefined;
         if (policy.cipherSuites.length > 0) {
