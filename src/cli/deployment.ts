@@ -327,8 +327,24 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
       // Worker processes are restarted rather than swapped.
       if ((options.workers ?? 1) !== 1) return false;
       if (!sameSet(next.services, loaded.services) || !sameSet(next.gateways, loaded.gateways)) return false;
-      for (const service of next.services) await apims[loaded.services.findIndex((s) => s.name === service.name)]!.reload(service);
-      for (const gateway of next.gateways) await edges[loaded.gateways.findIndex((g) => g.name === gateway.name)]!.reload(gateway);
+      // When one service or gateway fails to take its new configuration, those already swapped go
+      // back to theirs: the caller reports that the previous configuration is still serving.
+      const undo: (() => Promise<void>)[] = [];
+      try {
+        for (const service of next.services) {
+          const i = loaded.services.findIndex((s) => s.name === service.name);
+          await apims[i]!.reload(service);
+          undo.push(() => apims[i]!.reload(loaded.services[i]!));
+        }
+        for (const gateway of next.gateways) {
+          const i = loaded.gateways.findIndex((g) => g.name === gateway.name);
+          await edges[i]!.reload(gateway);
+          undo.push(() => edges[i]!.reload(loaded.gateways[i]!));
+        }
+      } catch (e) {
+        for (const back of undo.reverse()) await back().catch(() => undefined);
+        throw e;
+      }
       loaded = next;
       setGuards(next);
       return true;

@@ -239,3 +239,52 @@ test('--workers 2 runs the gateway in two worker processes that reach the in-pro
     assert.equal(await cli.stop(), 0);
   }
 });
+
+test('an edit that one gateway cannot take (its new port is in use) leaves every service on the previous configuration', async () => {
+  const ws = mkdtempSync(join(dir, 'partial-'));
+  const file = join(ws, 'deployment.json');
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const blocked = (blocker.address() as { port: number }).port;
+  const sub = (type: string, name: string) => ({ id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/gatehouse-local/providers/Microsoft.Network/applicationGateways/agw-p/${type}/${name}` });
+  const deployment = (body: string, extraListener: boolean) =>
+    JSON.stringify([
+      { type: 'Microsoft.ApiManagement/service', name: 'apim-p', properties: { publisherEmail: 'a@b.c', publisherName: 'T', virtualNetworkType: 'Internal', privateIPAddresses: ['10.0.1.4'] }, sku: { name: 'Developer', capacity: 1 } },
+      { type: 'Microsoft.ApiManagement/service/apis', name: 'apim-p/hello', properties: { displayName: 'Hello', path: 'hello', protocols: ['https'], subscriptionRequired: false } },
+      { type: 'Microsoft.ApiManagement/service/apis/operations', name: 'apim-p/hello/get', properties: { displayName: 'Get', method: 'GET', urlTemplate: '/' } },
+      { type: 'Microsoft.ApiManagement/service/apis/operations/policies', name: 'apim-p/hello/get/policy', properties: { format: 'rawxml', value: policy(body) } },
+      {
+        type: 'Microsoft.Network/applicationGateways',
+        name: 'agw-p',
+        properties: {
+          frontendIPConfigurations: [{ name: 'fe', properties: {} }],
+          frontendPorts: [{ name: 'p80', properties: { port: 80 } }, ...(extraListener ? [{ name: 'p81', properties: { port: 81 } }] : [])],
+          httpListeners: [
+            { name: 'l', properties: { protocol: 'Http', frontendIPConfiguration: sub('frontendIPConfigurations', 'fe'), frontendPort: sub('frontendPorts', 'p80') } },
+            ...(extraListener ? [{ name: 'l2', properties: { protocol: 'Http', frontendIPConfiguration: sub('frontendIPConfigurations', 'fe'), frontendPort: sub('frontendPorts', 'p81') } }] : []),
+          ],
+          backendAddressPools: [{ name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }] } }],
+          probes: [{ name: 'probe', properties: { protocol: 'Https', path: '/status-0123456789abcdef', interval: 30, timeout: 5, unhealthyThreshold: 3, pickHostNameFromBackendHttpSettings: true } }],
+          backendHttpSettingsCollection: [{ name: 's', properties: { port: 443, protocol: 'Https', hostName: 'apim-p.azure-api.net', requestTimeout: 5, probe: sub('probes', 'probe') } }],
+          requestRoutingRules: [
+            { name: 'r', properties: { priority: 1, ruleType: 'Basic', httpListener: sub('httpListeners', 'l'), backendAddressPool: sub('backendAddressPools', 'pool'), backendHttpSettings: sub('backendHttpSettingsCollection', 's') } },
+            ...(extraListener ? [{ name: 'r2', properties: { priority: 2, ruleType: 'Basic', httpListener: sub('httpListeners', 'l2'), backendAddressPool: sub('backendAddressPools', 'pool'), backendHttpSettings: sub('backendHttpSettingsCollection', 's') } }] : []),
+          ],
+        },
+      },
+    ]);
+  writeFileSync(file, deployment('v1', false));
+  const cli = startCli(['up', file, '--port-map', '80=0', '--port-map', `81=${blocked}`, '--state-dir', join(dir, 'state'), '--log-level', 'warn']);
+  try {
+    const out = await cli.waitFor(/^ready/m, 60000);
+    const port = Number(/^agw-p\s+l\s+\S+\s+127\.0\.0\.1:(\d+)/m.exec(out)?.[1]);
+    const get = async () => (await fetch(`http://127.0.0.1:${port}/hello/`)).text();
+    await eventually('the first configuration is served', async () => (await get()) === 'v1');
+    writeFileSync(file, deployment('v2', true));
+    await eventually('the failed reload is reported', async () => /reload failed: .*still serving the previous configuration/.test(cli.stderr()));
+    assert.equal(await get(), 'v1', cli.stderr());
+  } finally {
+    assert.equal(await cli.stop('SIGINT'), 0);
+    blocker.close();
+  }
+});
