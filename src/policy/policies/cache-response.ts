@@ -24,7 +24,8 @@ function keyOf(ctx: HostContext, headers: readonly string[], params: readonly st
   const q = ctx.request.url.query.filter(([k]) => !params || params.includes(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   for (const [k, v] of q) parts.push(`q:${k}=${v}`);
   if (byDeveloper) parts.push(`s:${ctx.subscription?.id ?? ''}`);
-  return `cache-response:${parts.join('|')}`;
+  // JSON, not a separator: header and query values are the client's and may contain any separator.
+  return `cache-response:${JSON.stringify(parts)}`;
 }
 
 export const cacheLookup: PolicyDefinition = {

@@ -97,3 +97,16 @@ test('cache-lookup / cache-store: a second GET with the same varying header is a
   assert.equal(second.state.logReason, 'cache_hit');
   assert.equal(other.ctx.response.body.bytes?.toString(), 'answer 2');
 });
+
+test('cache-lookup: a varying header value cannot forge the key of another request (no cache poisoning through "|")', async () => {
+  const { MemoryValueCache } = await import('../runtime.js');
+  const cache = new MemoryValueCache();
+  const p = preparePolicy(inbound('<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"><vary-by-header>Accept</vary-by-header><vary-by-query-parameter>v</vary-by-query-parameter></cache-lookup>', { outbound: '<cache-store duration="60" />' }));
+  let calls = 0;
+  const backend = () => (calls++, { statusCode: 200, statusReason: 'OK', headers: new HeaderMap([['Content-Type', 'text/plain']]), body: Buffer.from(`answer ${calls}`) });
+  const forged = await p.run({ valueCache: cache, backend, target: '/api/x', headers: { Accept: 'a|q:v=1' } });
+  const victim = await p.run({ valueCache: cache, backend, target: '/api/x?v=1', headers: { Accept: 'a' } });
+  assert.equal(forged.ctx.response.body.bytes?.toString(), 'answer 1');
+  assert.equal(victim.ctx.response.body.bytes?.toString(), 'answer 2');
+  assert.equal(calls, 2);
+});
