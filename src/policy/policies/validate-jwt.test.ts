@@ -66,3 +66,9 @@ test('RS256 with an RSA modulus/exponent key; clock-skew; a key of the wrong kin
   const hsOnly = inbound(`<validate-jwt token-value="${token}" clock-skew="10"><issuer-signing-keys><key>${secret.toString('base64')}</key></issuer-signing-keys></validate-jwt>`);
   assert.equal((await runPolicy(hsOnly, { clock })).ctx.lastError?.reason, 'TokenSignatureKeyNotFound');
 });
+
+test('a header or payload that is JSON but not an object (null, a number, an array) is JwtInvalid, not an internal error', async () => {
+  for (const [h, p] of [['null', '{}'], [JSON.stringify({ alg: 'HS256' }), 'null'], ['1', '{}'], ['[]', '{}']] as const) {
+    assert.equal(await reason(`${b64u(h)}.${b64u(p)}.c2ln`), 'JwtInvalid', `${h} / ${p}`);
+  }
+});

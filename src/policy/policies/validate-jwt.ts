@@ -29,6 +29,10 @@ function b64url(s: string): Buffer {
 
 const HASH: Record<string, string> = { '256': 'sha256', '384': 'sha384', '512': 'sha512' };
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function checkSignature(alg: string, signingInput: string, signature: Buffer, keys: readonly (Key | KeyObject)[]): 'ok' | 'bad' | 'nokey' {
   const m = /^(HS|RS|PS|ES)(256|384|512)$/.exec(alg);
   if (!m) return 'bad';
@@ -162,6 +166,8 @@ export const validateJwt: PolicyDefinition = {
         } catch {
           throw fail('JwtInvalid', 'JWT is not well formed.');
         }
+        // JSON.parse accepts any JSON value: null, a number or an array is not a JOSE header or a claims set.
+        if (!isObject(header) || !isObject(payload)) throw fail('JwtInvalid', 'JWT is not well formed.');
         const alg = String(header['alg'] ?? '');
         if (alg === 'none' || !parts[2]) {
           if (requireSigned) throw fail('TokenSignatureInvalid', 'JWT is not signed. Access denied.');
