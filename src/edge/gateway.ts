@@ -320,7 +320,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
   const sockets = new Set<net.Socket>();
   const h2sessions = new Set<http2.Http2Session>();
   const servers: net.Server[] = [];
-  const innerServers: (http.Server | https.Server | http2.Http2SecureServer)[] = [];
+  const innerServers = new Set<http.Server | https.Server | http2.Http2SecureServer>();
   const tracePrefix = randomBytes(8).toString('hex');
   let traceCounter = 0;
   const instanceId = `appgw_${process.pid}`;
@@ -762,6 +762,16 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
 
   // --- connections ----------------------------------------------------------------------------
 
+  /**
+   * The HTTP servers never listen (connections are handed to them), and Node starts its connection
+   * tracking on 'listening': without it headersTimeout is not enforced and closeIdleConnections()
+   * does nothing. Their close() (which sends nothing) stops it again.
+   */
+  const trackConnections = (s: http.Server | https.Server) => s.emit('listening');
+  const untrack = (s: http.Server | https.Server | http2.Http2SecureServer) => {
+    if (s instanceof http.Server || s instanceof https.Server) s.close(() => undefined);
+  };
+
   const plainHttpServer = (group: PortGroup, toHttpsPort: boolean): http.Server => {
     const s = http.createServer({ maxHeaderSize: 32768, requireHostHeader: false, keepAliveTimeout: 75_000, headersTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
       if (toHttpsPort) {
@@ -774,8 +784,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       handle(group, req, res);
     });
     s.on('clientError', (err, socket) => onClientError(err, socket as net.Socket));
+    trackConnections(s);
     if (!toHttpsPort) s.on('upgrade', (req, socket, head) => onUpgrade(group, req, socket as net.Socket, head));
-    innerServers.push(s);
+    innerServers.add(s);
     return s;
   };
 
@@ -812,7 +823,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
   const peerCerts = new PeerCertificateCache();
   const setupTlsServer = (group: PortGroup, l: CompiledListener) => {
     const s = l.server!;
-    innerServers.push(s);
+    innerServers.add(s);
     // Before the HTTP server's own listener, so that the session/request can find it.
     s.prependListener('secureConnection', (tlsSocket: tls.TLSSocket) => {
       const rawSocket = (tlsSocket as unknown as { _parent?: net.Socket })._parent ?? tlsSocket;
@@ -820,6 +831,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     });
     s.on('tlsClientError', (_e: Error, socket: tls.TLSSocket) => socket.destroy());
     if (s instanceof https.Server) {
+      trackConnections(s);
       s.on('request', (req, res) => handle(group, req, res));
       s.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => onUpgrade(group, req, socket, head));
       s.on('clientError', (err, socket) => onClientError(err, socket as net.Socket));
@@ -941,6 +953,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     return out;
   };
 
+  /** The HTTP(S) servers a configuration's connections are handed to (its TLS servers and plain servers). */
+  const innerServersOf = (g: CompiledGateway, states: Iterable<{ plain: http.Server }>) => [...g.groups.flatMap((gr) => gr.listeners.flatMap((l) => (l.server ? [l.server] : []))), ...[...states].map((st) => st.plain)];
+
   const closeServer = (srv: net.Server) => new Promise<void>((r) => (srv.listening ? srv.close(() => r()) : r()));
 
   try {
@@ -967,11 +982,13 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         // Compile and probe first: a configuration that fails leaves the running one untouched.
         const fresh = compileGateway(next, options);
         const newBound: [number, Bound][] = [];
+        let states: Map<number, { group: PortGroup; plain: http.Server }> | undefined;
         try {
           await Promise.all(fresh.targets.map((t) => t.start()));
-          const states = activate(fresh);
+          states = activate(fresh);
           for (const [port, state] of states) if (!bound.has(port)) newBound.push([port, await bindPort(port, state)]);
           const old = gw;
+          const oldInner = innerServersOf(old, [...bound.values()].map((b) => b.state));
           gw = fresh;
           for (const [port, state] of states) {
             const b = bound.get(port);
@@ -988,10 +1005,23 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           // Connections made under the old configuration finish on it; its probes stop now and its
           // backend connections are closed once they have had time to drain.
           for (const t of old.targets) t.stopProbes();
-          const drain = setTimeout(() => old.targets.forEach((t) => t.close()), options.drainTimeoutMs ?? 5000);
+          // Its servers are forgotten then too (each reload would otherwise keep them, and their PFX, for good).
+          const drain = setTimeout(() => {
+            old.targets.forEach((t) => t.close());
+            for (const s of oldInner) {
+              innerServers.delete(s);
+              untrack(s);
+            }
+          }, options.drainTimeoutMs ?? 5000);
           drain.unref();
         } catch (e) {
           for (const t of fresh.targets) t.close();
+          if (states) {
+            for (const s of innerServersOf(fresh, states.values())) {
+              innerServers.delete(s);
+              untrack(s);
+            }
+          }
           await Promise.all(newBound.map(([, b]) => closeServer(b.server)));
           throw e;
         }
@@ -1013,6 +1043,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           await new Promise((r) => setTimeout(r, 20));
         }
         for (const s of sockets) s.destroy();
+        for (const s of innerServers) untrack(s);
         for (const t of gw.targets) t.close();
         await closed;
       })();

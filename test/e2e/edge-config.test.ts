@@ -5,12 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import https from 'node:https';
 import net from 'node:net';
 import { DiagnosticBag, DiagnosticsError } from '../../src/core/diagnostics.js';
 import { isGatehouseError } from '../../src/core/errors.js';
 import { adaptApplicationGateway } from '../../src/config/resources/applicationGateway.js';
 import { startApplicationGateway } from '../../src/edge/index.js';
-import { makeTestPki, seedGateway, startBackend, startSeed } from './edge-support.js';
+import { FRONT_HOST, makeTestPki, seedGateway, startBackend, startSeed } from './edge-support.js';
 
 test('wrong PFX password, a trusted chain without a root, an unknown server variable: all reported, nothing listens', async () => {
   const pki = await makeTestPki();
@@ -101,4 +102,24 @@ test('validateApplicationGateway: the same diagnostics as a failed start, nothin
   const noRewrite = { ...adapt(good), rewriteRuleSets: [] };
   assert.ok(adapt(good).requestRoutingRules.some((r) => r.rewriteRuleSet));
   assert.deepEqual([...new Set(validateApplicationGateway(noRewrite).map((d) => d.code))], ['GH_AGW_DANGLING_ID']);
+});
+
+test('close(): an idle keep-alive connection is closed at once, not after drainTimeoutMs', async () => {
+  const pki = await makeTestPki();
+  const backend = await startBackend(pki);
+  const edge = await startSeed(pki, backend, seedGateway(pki), undefined, { portMap: new Map([[443, 0], [53029, 0]]), drainTimeoutMs: 3000 });
+  const port = edge.listeners.find((l) => l.name === 'https-listener')!.localPort;
+  const agent = new https.Agent({ keepAlive: true });
+  try {
+    await new Promise<void>((resolve, reject) =>
+      https.get({ host: '127.0.0.1', port, servername: FRONT_HOST, ca: pki.frontendCa.certPem, agent, headers: { Host: FRONT_HOST } }, (r) => r.resume().on('end', () => resolve())).on('error', reject),
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    const t = Date.now();
+    await edge.close();
+    assert.ok(Date.now() - t < 1000, `close took ${Date.now() - t} ms`);
+  } finally {
+    agent.destroy();
+    await backend.close();
+  }
 });
