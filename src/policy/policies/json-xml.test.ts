@@ -24,3 +24,7 @@ test('json-to-xml in inbound converts the request body for the backend', async (
   assert.equal(r.backendRequests[0]!.body?.toString(), '<?xml version="1.0" encoding="utf-8"?><a><b>1</b></a>');
   assert.equal(r.backendRequests[0]!.headers.get('content-type'), 'application/xml');
 });
+
+test('xmlToJson: elements named like Object.prototype members (constructor, __proto__, toString) are plain properties', () => {
+  assert.equal(JSON.stringify(xmlToJson('<a><constructor>x</constructor><__proto__>y</__proto__><toString>z</toString></a>')), '{"a":{"constructor":"x","__proto__":"y","toString":"z"}}');
+});

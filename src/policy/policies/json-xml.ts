@@ -74,8 +74,9 @@ export function xmlToJson(xml: string): unknown {
     else if (text) f.obj['#text'] = text;
     const parent = stack[stack.length - 1];
     const target = parent ? parent.obj : (result = {});
-    const prev = target[f.name];
-    target[f.name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+    // Own properties only, defined rather than assigned: an element may be named constructor or __proto__.
+    const prev = Object.hasOwn(target, f.name) ? target[f.name] : undefined;
+    Object.defineProperty(target, f.name, { value: prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value], enumerable: true, writable: true, configurable: true });
   });
   parser.write(xml).close();
   if (error) throw error;
