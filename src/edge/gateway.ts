@@ -318,6 +318,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
   const logger = options.logger;
   const clock = options.clock ?? systemClock;
   const sockets = new Set<net.Socket>();
+  /** Connections whose ClientHello has not arrived yet: nothing in flight, closed at once by close(). */
+  const awaitingHello = new Set<net.Socket>();
   const h2sessions = new Set<http2.Http2Session>();
   const servers: net.Server[] = [];
   const innerServers = new Set<http.Server | https.Server | http2.Http2SecureServer>();
@@ -862,13 +864,18 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     }
     let buf: Buffer = Buffer.alloc(0);
     const timer = setTimeout(() => socket.destroy(), 10_000);
+    awaitingHello.add(socket);
     // A client that leaves before its ClientHello is complete must not leave the timer behind.
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      awaitingHello.delete(socket);
+    });
     const onData = (chunk: Buffer) => {
       buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
       const hello = parseClientHello(buf);
       if (hello.kind === 'need-more') return;
       clearTimeout(timer);
+      awaitingHello.delete(socket);
       socket.removeListener('data', onData);
       if (hello.kind === 'not-tls') {
         // The HTTP server reads the socket's handle directly, so the bytes read already are
@@ -1035,6 +1042,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         await reloading;
         for (const t of gw.targets) t.stopProbes();
         const closed = Promise.all(servers.map(closeServer));
+        for (const s of awaitingHello) s.destroy();
         for (const s of innerServers) (s as http.Server).closeIdleConnections?.();
         for (const s of h2sessions) s.close();
         const deadline = Date.now() + (options.drainTimeoutMs ?? 5000);

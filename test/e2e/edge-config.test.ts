@@ -104,7 +104,7 @@ test('validateApplicationGateway: the same diagnostics as a failed start, nothin
   assert.deepEqual([...new Set(validateApplicationGateway(noRewrite).map((d) => d.code))], ['GH_AGW_DANGLING_ID']);
 });
 
-test('close(): an idle keep-alive connection is closed at once, not after drainTimeoutMs', async () => {
+test('close(): an idle keep-alive connection and one without a ClientHello yet are closed at once, not after drainTimeoutMs', async () => {
   const pki = await makeTestPki();
   const backend = await startBackend(pki);
   const edge = await startSeed(pki, backend, seedGateway(pki), undefined, { portMap: new Map([[443, 0], [53029, 0]]), drainTimeoutMs: 3000 });
@@ -114,9 +114,13 @@ test('close(): an idle keep-alive connection is closed at once, not after drainT
     await new Promise<void>((resolve, reject) =>
       https.get({ host: '127.0.0.1', port, servername: FRONT_HOST, ca: pki.frontendCa.certPem, agent, headers: { Host: FRONT_HOST } }, (r) => r.resume().on('end', () => resolve())).on('error', reject),
     );
+    // … and so is a connection that has not sent its ClientHello yet.
+    const silent = net.connect(port, '127.0.0.1');
+    silent.on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 50));
     const t = Date.now();
     await edge.close();
+    silent.destroy();
     assert.ok(Date.now() - t < 1000, `close took ${Date.now() - t} ms`);
   } finally {
     agent.destroy();
