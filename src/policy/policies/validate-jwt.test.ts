@@ -72,3 +72,12 @@ test('a header or payload that is JSON but not an object (null, a number, an arr
     assert.equal(await reason(`${b64u(h)}.${b64u(p)}.c2ln`), 'JwtInvalid', `${h} / ${p}`);
   }
 });
+
+test('a required claim named like an Object.prototype member (toString) is missing when the token does not carry it', async () => {
+  const p = inbound(`<validate-jwt header-name="Authorization" require-expiration-time="false">
+    <issuer-signing-keys><key>${secret.toString('base64')}</key></issuer-signing-keys>
+    <required-claims><claim name="toString" /></required-claims>
+  </validate-jwt>`);
+  assert.equal(await reason(hs256({ sub: 'x' }), p), 'TokenClaimNotFound');
+  assert.equal(await reason(hs256({ sub: 'x', toString: 'yes' }), p), 'passed');
+});

@@ -198,11 +198,13 @@ export const validateJwt: PolicyDefinition = {
           const iss = payload['iss'] === undefined ? '' : String(payload['iss']);
           if (!issuers.map((i) => i.get(ctx)).includes(iss)) throw fail('TokenIssuerNotAllowed', 'Issuer validation failed. Access denied.');
         }
-        const missing = claims.filter((c) => payload[c.name] === undefined).map((c) => c.name);
+        // Own claims only: a claim named toString or constructor is not Object.prototype's.
+        const claimOf = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+        const missing = claims.filter((c) => claimOf(c.name) === undefined).map((c) => c.name);
         if (missing.length) throw fail('TokenClaimNotFound', `JWT token is missing the following claims: ${missing.join(', ')}. Access denied.`);
         for (const c of claims) {
           if (c.values.length === 0) continue;
-          const raw = payload[c.name];
+          const raw = claimOf(c.name);
           let got = Array.isArray(raw) ? raw.map(String) : [typeof raw === 'string' ? raw : JSON.stringify(raw)];
           if (c.separator) got = got.flatMap((g) => g.split(c.separator!));
           const want = c.values.map((v) => v.get(ctx));
