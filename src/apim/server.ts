@@ -262,10 +262,14 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
   const listener: net.Server = mixed
     ? net.createServer((socket) => {
         sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
         let buf: Buffer = Buffer.alloc(0);
         const timer = setTimeout(() => socket.destroy(), 10_000);
         timer.unref();
+        // A connection that closes before its ClientHello (a scan, an NSG reset) does not keep its timer.
+        socket.on('close', () => {
+          sockets.delete(socket);
+          clearTimeout(timer);
+        });
         const onData = (d: Buffer) => {
           buf = buf.length ? Buffer.concat([buf, d]) : d;
           const peek = peekServerName(buf);
