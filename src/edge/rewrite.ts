@@ -37,7 +37,13 @@ export interface RewriteContext {
 
 export type Getter = (ctx: RewriteContext) => string;
 
-const peer = (ctx: RewriteContext) => ctx.conn.peerCertificate();
+/**
+ * The client certificate as the mutual-authentication variables see it: only on a listener with
+ * client authentication (an ssl profile). A connection whose handshake was made for an mTLS host
+ * may carry a certificate while Host routes it to a listener that verified nothing; there the
+ * variables are empty, so a rewrite cannot forward an unverified certificate.
+ */
+const peer = (ctx: RewriteContext) => (ctx.clientCertificateVerification === '' ? undefined : ctx.conn.peerCertificate());
 
 /** The server variables of spec 3.7 and 2.1. */
 const SERVER_VARIABLES: Record<string, Getter> = {

@@ -74,7 +74,10 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
         listener('l13', 'p9443', { sslProfile: ref('sslProfiles', 'tls13') }),
         listener('lciph', 'p9444', { sslProfile: ref('sslProfiles', 'ciphers') }),
       ],
-      rewriteRuleSets: ['la', 'lb', 'lc', 'ld', 'lh', 'l13'].map(tagSet),
+      // la has no mTLS but (misconfigured on purpose) forwards {var_client_certificate}: it must stay empty there.
+      rewriteRuleSets: ['la', 'lb', 'lc', 'ld', 'lh', 'l13'].map(tagSet).map((set) =>
+        set.name === 'tag-la' ? { ...set, properties: { rewriteRules: [{ ...set.properties.rewriteRules[0]!, actionSet: { requestHeaderConfigurations: [...set.properties.rewriteRules[0]!.actionSet.requestHeaderConfigurations, { headerName: 'X-Client-Cert', headerValue: '{var_client_certificate}' }] } }] } } : set,
+      ),
       requestRoutingRules: [
         basicRule('rc', 'lc', 100, 'tag-lc'),
         basicRule('ra', 'la', 10, 'tag-la'),
@@ -144,10 +147,12 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
     assert.equal(backend.requests.length, before);
   });
 
-  test('TLS made for x.b.example with a client certificate, Host a.example → listener la', async () => {
+  test('TLS made for x.b.example with a client certificate, Host a.example → listener la, which sees no client certificate', async () => {
     const r = await request({ port: port('lb'), ca, servername: 'x.b.example', host: 'a.example', pfx: fixture('dev-client-01.pfx') });
     assert.equal(r.status, 200);
     assert.deepEqual(backend.header('X-Listener'), ['la']);
+    // la verifies no client certificate, so its mutual-authentication variables are empty and the header is not sent.
+    assert.deepEqual(backend.header('X-Client-Cert'), []);
   });
 
   test('a port with only multi-site listeners: unknown Host → 404 with the gateway\'s page', async () => {
