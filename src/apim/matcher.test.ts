@@ -41,3 +41,9 @@ test('query parameters named in the template are captured and, when required, ne
   assert.deepEqual(match('GET', '/search', [['q', 'x'], ['page', '2']]), { name: 'search', params: { q: 'x' } });
   assert.equal(match('GET', '/search')?.name, 'all');
 });
+
+test('a path parameter keeps a + as a plus (only query strings use + for a space); escapes decodeURI left are decoded', () => {
+  const users = [compileTemplate(op('user', 'GET', '/users/{id}'))];
+  assert.equal(matchOperation(users, 'GET', decodeURI('/users/a+b'), [])?.params.get('id'), 'a+b');
+  assert.equal(matchOperation(users, 'GET', decodeURI('/users/a%2Bb%20c'), [])?.params.get('id'), 'a+b c');
+});

@@ -3,7 +3,6 @@
  * urlTemplate). Templates are compiled to regular expressions once, at load.
  */
 import type { ApimApi, ApimOperation } from '../model/apiManagement.js';
-import { safeDecode } from '../policy/context.js';
 
 export interface CompiledOperation {
   readonly operation: ApimOperation;
@@ -64,6 +63,16 @@ export function compileTemplate(op: ApimOperation): CompiledOperation {
   };
 }
 
+/** Escapes decodeURI left in a path segment (%2F, %3F, …); '+' is a plus in a path, not a space as in a query. */
+function decodePathParam(s: string): string {
+  if (!s.includes('%')) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export interface OperationMatch {
   readonly op: CompiledOperation;
   readonly params: Map<string, string>;
@@ -76,7 +85,7 @@ export function matchOperation(ops: readonly CompiledOperation[], method: string
     const m = op.regex.exec(relativePath === '' ? '/' : relativePath) ?? (relativePath === '/' ? op.regex.exec('') : null);
     if (!m) continue;
     const params = new Map<string, string>();
-    op.pathParams.forEach((n, i) => params.set(n, safeDecode(m[i + 1] ?? '')));
+    op.pathParams.forEach((n, i) => params.set(n, decodePathParam(m[i + 1] ?? '')));
     let ok = true;
     for (const [qn, pn] of op.queryParams) {
       const hit = query.find(([k]) => k === qn);
