@@ -483,7 +483,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       }
     }
 
-    // Routing: path-based rules match the original path, case-insensitively, first match wins.
+    // Routing: path-based rules match the normalised path (normaliseRoutePath), case-insensitively, first match wins.
     const q = requestUri.indexOf('?');
     const uriPath = q >= 0 ? requestUri.slice(0, q) : requestUri;
     const queryString = q >= 0 ? requestUri.slice(q + 1) : '';
@@ -557,7 +557,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     const sticky = affinityCookie ? target.byAffinity(reqHeaders.get('cookie')) : undefined;
     const member = sticky ?? target.pick();
     if (!member) return answer(PAGES.badGateway, 'backend_unhealthy', { sslClientVerify, backendPoolName: target.pool.name, backendSettingName: target.settings.name });
-    const backendPath = applyPathOverride(target.settings.path, path, matched.prefix) + (query ? `?${query}` : '');
+    // A path override replaces the matched prefix of the path the rule matched: the normalised one.
+    const overridden = target.settings.path && matched.prefix !== undefined ? normaliseRoutePath(path) : path;
+    const backendPath = applyPathOverride(target.settings.path, overridden, matched.prefix) + (query ? `?${query}` : '');
     const hostHeader = target.hostHeader(member, hostValue ?? host);
     const outHeaders = ['Host', hostHeader, ...reqHeaders.toRaw()];
     // WebSocket (always enabled on Application Gateway): the upgrade goes to the backend as asked.
@@ -1090,9 +1092,38 @@ function websocketUpgrade(value: string | undefined): boolean {
   return value !== undefined && /^\s*websocket\s*$/i.test(value);
 }
 
+/**
+ * The path as path rules see it (RFC 3986 6.2.2): percent-encoded unreserved characters decoded,
+ * runs of '/' merged, '.' and '..' segments removed. Encoded reserved characters ('%2F' …) stay
+ * encoded, so an encoded slash is not a separator. Without this, '/%61pi/x', '/x/../api/x' or
+ * '//api/x' would step around a '/api/*' rule and its rewrite set.
+ */
+export function normaliseRoutePath(path: string): string {
+  let p = path;
+  if (p.includes('%')) {
+    p = p.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
+      const c = String.fromCharCode(parseInt(hex, 16));
+      return /[A-Za-z0-9\-._~]/.test(c) ? c : m.toUpperCase();
+    });
+  }
+  if (p.includes('//')) p = p.replace(/\/{2,}/g, '/');
+  if (!p.includes('.')) return p;
+  const segments = p.split('/');
+  const out: string[] = [];
+  segments.forEach((seg, i) => {
+    const last = i === segments.length - 1;
+    if (seg === '.' || seg === '..') {
+      if (seg === '..' && out.length > 1) out.pop();
+      if (last) out.push('');
+    } else out.push(seg);
+  });
+  const joined = out.join('/');
+  return joined.startsWith('/') ? joined : `/${joined}`;
+}
+
 function selectRoute(rule: CompiledRoutingRule, path: string): { route: Route; prefix: string | undefined } | undefined {
   if (rule.basic) return { route: rule.basic, prefix: undefined };
-  const lower = path.toLowerCase();
+  const lower = normaliseRoutePath(path).toLowerCase();
   for (const pr of rule.pathRules) {
     for (const p of pr.patterns) {
       if (p.wildcard ? lower.startsWith(p.prefix) : lower === p.prefix) return { route: pr.route, prefix: p.prefix };

@@ -219,6 +219,23 @@ describe('backends, probes, path maps, redirects', () => {
     assert.ok(urls().includes('/other/thing'));
   });
 
+  test('path rules match the normalised path: encoded letters, dot segments and doubled slashes cannot step around /api/*', async () => {
+    const urls = () => [...a.requests, ...b.requests].map((r) => r.url);
+    for (const [sent, expected] of [
+      ['/%61pi/encoded', '/override/encoded'],
+      ['/x/../api/dotted', '/override/dotted'],
+      ['//api/doubled', '/override/doubled'],
+      ['/api/./here?q=1', '/override/here?q=1'],
+    ] as const) {
+      const r = await get('paths.example', sent);
+      assert.equal(r.status, 200, sent);
+      assert.ok(urls().includes(expected), `${sent}: ${JSON.stringify(urls().slice(-3))}`);
+    }
+    // An encoded slash is not a path separator: it stays as sent and does not match /api/*.
+    await get('paths.example', '/api%2Fslash');
+    assert.ok(urls().includes('/api%2Fslash'), JSON.stringify(urls().slice(-3)));
+  });
+
   test('a path rule with a redirect: 302 to the target URL with the query string', async () => {
     const r = await get('paths.example', '/images/cat.png?size=2');
     assert.equal(r.status, 302);
