@@ -598,8 +598,17 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     /** v2: one more try on another member; then 504 (spec 5.5). Only bodiless requests are replayable. */
     const retryOrTimeout = (member: BackendMember) => {
       const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
-      if (next && !clientGone) send(next);
-      else if (!res.headersSent) {
+      if (next && !clientGone) {
+        // Called from a timer, outside handle()'s try: a request Node refuses to build must not end the process.
+        try {
+          send(next);
+        } catch (e) {
+          if (!res.headersSent) {
+            sendPage(res, PAGES.badGateway);
+            done(502, 'backend_error', { serverRouted: `${next.address}:${next.port}`, error_info: messageOf(e) });
+          }
+        }
+      } else if (!res.headersSent) {
         sendPage(res, PAGES.gatewayTimeout);
         done(504, 'backend_timeout', { serverRouted: `${member.address}:${member.port}` });
       }
