@@ -839,6 +839,9 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     innerServers.add(s);
     // Before the HTTP server's own listener, so that the session/request can find it.
     s.prependListener('secureConnection', (tlsSocket: tls.TLSSocket) => {
+      // No TLS 1.2 renegotiation: the client certificate of a connection is checked and cached once,
+      // and a client-initiated renegotiation is a known CPU cost for the server (as NGINX refuses it).
+      tlsSocket.disableRenegotiation();
       const rawSocket = (tlsSocket as unknown as { _parent?: net.Socket })._parent ?? tlsSocket;
       (tlsSocket as unknown as Record<symbol, ConnectionInfo>)[kConn] = new ConnectionInfo(rawSocket, group.declaredPort, tlsSocket, l.model.name, peerCerts);
     });

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
+import { spawn } from 'node:child_process';
 import type { RunningEdge } from '../../src/edge/index.js';
 import {
   FRONT_HOST,
@@ -153,6 +154,29 @@ describe('listeners: multi-site on one port, SNI and Host, ports, policies', () 
     assert.deepEqual(backend.header('X-Listener'), ['la']);
     // la verifies no client certificate, so its mutual-authentication variables are empty and the header is not sent.
     assert.deepEqual(backend.header('X-Client-Cert'), []);
+  });
+
+  test('a client-initiated TLS 1.2 renegotiation is refused: the connection ends, no second handshake, no answer (openssl s_client)', async () => {
+    const out = await new Promise<string>((resolve, reject) => {
+      const c = spawn('openssl', ['s_client', '-connect', `127.0.0.1:${port('la')}`, '-servername', 'a.example', '-tls1_2'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let text = '';
+      c.stdout.setEncoding('utf8').on('data', (d: string) => (text += d));
+      c.stderr.setEncoding('utf8').on('data', (d: string) => (text += d));
+      const kill = setTimeout(() => c.kill('SIGKILL'), 8000);
+      c.on('error', reject);
+      c.on('close', () => {
+        clearTimeout(kill);
+        resolve(text);
+      });
+      // 'R' asks s_client to renegotiate; the request after it must not be answered.
+      setTimeout(() => c.stdin.write('R\n'), 500);
+      setTimeout(() => c.stdin.end('GET / HTTP/1.1\r\nHost: a.example\r\n\r\n'), 1500);
+    });
+    assert.match(out, /RENEGOTIATING/);
+    assert.equal(out.match(/^depth=0 /gm)?.length ?? 0, 1, `one handshake only:\n${out}`);
+    assert.doesNotMatch(out, /HTTP\/1\.1 \d{3}/);
+    const r = await request({ port: port('la'), ca, servername: 'a.example', host: 'a.example' });
+    assert.equal(r.status, 200, 'the gateway serves new connections afterwards');
   });
 
   test('a port with only multi-site listeners: unknown Host → 404 with the gateway\'s page', async () => {
