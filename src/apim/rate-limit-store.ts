@@ -1,4 +1,7 @@
-/** In-memory sliding-window counters for rate-limit and rate-limit-by-key (one per gateway instance). */
+/**
+ * In-memory counters (one store per gateway instance): sliding windows for rate-limit and
+ * rate-limit-by-key, fixed-period counters for quota and quota-by-key.
+ */
 import type { RateLimitStore } from '../policy/runtime.js';
 
 interface Window {
@@ -7,17 +10,57 @@ interface Window {
   periodMs: number;
 }
 
+/** A quota counter: the calls counted in the fixed period that ends at `periodEnd`. */
+interface Counter {
+  periodEnd: number;
+  calls: number;
+}
+
 export class MemoryRateLimitStore implements RateLimitStore {
   /** In least-recently-used order: a hit moves its key to the end. */
   private readonly windows = new Map<string, Window>();
+  /** Quota counters, in least-recently-used order like `windows`. */
+  private readonly counters = new Map<string, Counter>();
   private readonly maxKeys: number;
 
   constructor(maxKeys = 100_000) {
     this.maxKeys = maxKeys;
   }
 
+  /** Keys held: sliding windows and quota counters. */
   get size(): number {
-    return this.windows.size;
+    return this.windows.size + this.counters.size;
+  }
+
+  count(key: string, limit: number, periodEnd: number, amount: number, now: number): { allowed: boolean; remaining: number } {
+    let c = this.counters.get(key);
+    if (c) {
+      this.counters.delete(key);
+      this.counters.set(key, c);
+      // A call for another period (the next one, or a changed renewal-period) starts from zero.
+      if (c.periodEnd !== periodEnd) {
+        c.periodEnd = periodEnd;
+        c.calls = 0;
+      }
+    } else {
+      if (this.counters.size >= this.maxKeys) this.evictCounters(now);
+      c = { periodEnd, calls: 0 };
+      this.counters.set(key, c);
+    }
+    if (c.calls + amount > limit) return { allowed: false, remaining: Math.max(0, limit - c.calls) };
+    c.calls += amount;
+    return { allowed: true, remaining: limit - c.calls };
+  }
+
+  /** As `evict`, for quota counters: ended periods first, then the least recently used tenth. */
+  private evictCounters(now: number): void {
+    for (const [k, c] of this.counters) if (c.periodEnd <= now) this.counters.delete(k);
+    if (this.counters.size < this.maxKeys) return;
+    let n = Math.max(1, Math.ceil(this.maxKeys / 10));
+    for (const k of this.counters.keys()) {
+      if (n-- <= 0) break;
+      this.counters.delete(k);
+    }
   }
 
   hit(key: string, limit: number, periodSeconds: number, amount: number, now: number): { allowed: boolean; remaining: number; retryAfterSeconds: number } {

@@ -120,6 +120,12 @@ export interface RateLimitStore {
    * `limit`. Returns whether the call is allowed, the remaining calls, and seconds until one frees up.
    */
   hit(key: string, limit: number, periodSeconds: number, amount: number, now: number): { allowed: boolean; remaining: number; retryAfterSeconds: number };
+  /**
+   * Counts `amount` calls for `key` in the fixed period that ends at `periodEnd` (epoch ms), if the
+   * count stays within `limit` (quota, quota-by-key). One number per key, whatever the limit: the
+   * counter starts again at zero when a call arrives for another period.
+   */
+  count(key: string, limit: number, periodEnd: number, amount: number, now: number): { allowed: boolean; remaining: number };
 }
 
 export interface ApimBackendInfo {

@@ -94,7 +94,7 @@ async function runPrepared(pipeline: import('./document.js').ComposedPipeline, d
         return options.backend ? options.backend(req) : { statusCode: 200, statusReason: 'OK', headers: new HeaderMap([['Content-Type', 'text/plain']]), body: Buffer.from(`${req.method} ${req.url.path}`) };
       },
     },
-    rateLimits: options.rateLimits ?? { hit: () => ({ allowed: true, remaining: 1, retryAfterSeconds: 0 }) },
+    rateLimits: options.rateLimits ?? { hit: () => ({ allowed: true, remaining: 1, retryAfterSeconds: 0 }), count: () => ({ allowed: true, remaining: 1 }) },
     certificateStore: store,
     backends: new Map(),
     trustCache: createTrustCache(),

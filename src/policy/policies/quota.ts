@@ -19,11 +19,12 @@ function hms(seconds: number): string {
 function count(st: RequestState, key: string, calls: number, period: number, amount: number, startMs: number, source: string): void {
   const now = st.ctx.now().getTime();
   const periodMs = period * 1000;
-  const windowStart = startMs + Math.floor((now - startMs) / periodMs) * periodMs;
-  const left = Math.max(1, Math.ceil((windowStart + periodMs - now) / 1000));
-  // A fixed window is a sliding window keyed by the window start, as long as it spans the period.
-  const r = st.services.rateLimits.hit(`${key}:${windowStart}`, calls, period, amount, now);
+  const periodEnd = startMs + (Math.floor((now - startMs) / periodMs) + 1) * periodMs;
+  // One counter per key for the current fixed period (quota-by-key-policy.md: "the length in seconds
+  // of the fixed window after which the quota resets"), not one entry per call.
+  const r = st.services.rateLimits.count(key, calls, periodEnd, amount, now);
   if (!r.allowed) {
+    const left = Math.max(1, Math.ceil((periodEnd - now) / 1000));
     const message = `Out of call volume quota. Quota will be replenished in ${hms(left)}.`;
     throw new PolicyFailure({ source, reason: 'QuotaExceeded', message, status: 403, statusReason: 'Forbidden', bodyMessage: message, logReason: 'quota_exceeded' });
   }
