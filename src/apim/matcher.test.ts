@@ -34,7 +34,8 @@ test('literal segments win over parameters, parameters over wildcards', () => {
 test('method must match (a mismatch is no match: 404 upstream); trailing slash and case are tolerated; params are decoded', () => {
   assert.equal(match('DELETE', '/customers'), undefined);
   assert.deepEqual(match('POST', '/Customers/'), { name: 'post', params: {} });
-  assert.deepEqual(match('GET', '/customers/a%20b/orders/1')?.params, { cid: 'a b', oid: '1' });
+  // The gateway hands the matcher a path decodeURI has decoded (gateway.ts handle()).
+  assert.deepEqual(match('GET', decodeURI('/customers/a%20b/orders/1'))?.params, { cid: 'a b', oid: '1' });
 });
 
 test('query parameters named in the template are captured and, when required, needed', () => {
@@ -46,4 +47,16 @@ test('a path parameter keeps a + as a plus (only query strings use + for a space
   const users = [compileTemplate(op('user', 'GET', '/users/{id}'))];
   assert.equal(matchOperation(users, 'GET', decodeURI('/users/a+b'), [])?.params.get('id'), 'a+b');
   assert.equal(matchOperation(users, 'GET', decodeURI('/users/a%2Bb%20c'), [])?.params.get('id'), 'a+b c');
+});
+
+test('a path parameter is decoded once: %25 gives a literal %, never a second round of decoding', () => {
+  const users = [compileTemplate(op('user', 'GET', '/users/{id}'))];
+  const param = (raw: string) => matchOperation(users, 'GET', decodeURI(raw), [])?.params.get('id');
+  assert.equal(param('/users/a%2541'), 'a%41');
+  assert.equal(param('/users/100%25'), '100%');
+  assert.equal(param('/users/a%2520b'), 'a%20b');
+  assert.equal(param('/users/%25E2%2582%25AC'), '%E2%82%AC');
+  // Escapes of reserved characters decodeURI leaves are still decoded, once.
+  assert.equal(param('/users/a%2Fb%3Fc%23d%40e%3Df%26g%3Bh%3Ai%2Cj%24k'), 'a/b?c#d@e=f&g;h:i,j$k');
+  assert.equal(param('/users/%C3%A9t%C3%A9'), 'été');
 });

@@ -63,14 +63,18 @@ export function compileTemplate(op: ApimOperation): CompiledOperation {
   };
 }
 
-/** Escapes decodeURI left in a path segment (%2F, %3F, …); '+' is a plus in a path, not a space as in a query. */
+/**
+ * The path the matcher sees has been through decodeURI once, which decodes every escape except
+ * those of the characters it reserves (# $ & + , / : ; = ? @). A path parameter is decoded once,
+ * like Azure's, so only those escapes are decoded here: '%2F' becomes '/', while a '%41' that
+ * decodeURI made from '%2541' stays '%41' (decoding it again would turn 'a%2541' into 'aA').
+ * '+' is a plus in a path, not a space as in a query.
+ */
+const RESERVED_ESCAPE = /%(2[346BbCcFf]|3[AaBbDdFf]|40)/g;
+
 function decodePathParam(s: string): string {
   if (!s.includes('%')) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
+  return s.replace(RESERVED_ESCAPE, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
 export interface OperationMatch {
@@ -78,7 +82,10 @@ export interface OperationMatch {
   readonly params: Map<string, string>;
 }
 
-/** The best operation for a method and an API-relative path ('/' at least), or undefined. */
+/**
+ * The best operation for a method and an API-relative path ('/' at least), or undefined. The path is
+ * the request path after decodeURI (as the gateway matches it); path parameters are decoded from it once.
+ */
 export function matchOperation(ops: readonly CompiledOperation[], method: string, relativePath: string, query: readonly (readonly [string, string])[]): OperationMatch | undefined {
   for (const op of ops) {
     if (op.method !== '*' && op.method !== method) continue;
