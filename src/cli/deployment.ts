@@ -221,6 +221,32 @@ export interface RunningDeployment {
   close(): Promise<void>;
 }
 
+/**
+ * The local port a failed start could not bind because something listens there (EADDRINUSE,
+ * GH_PORT_IN_USE from any part, through `cause`), or undefined for any other failure.
+ */
+export function portInUseOf(e: unknown): number | undefined {
+  for (let x: unknown = e, depth = 0; x && typeof x === 'object' && depth < 8; x = (x as { cause?: unknown }).cause, depth++) {
+    const err = x as { code?: unknown; port?: unknown; message?: unknown };
+    if (err.code !== 'EADDRINUSE' && err.code !== 'GH_PORT_IN_USE') continue;
+    if (typeof err.port === 'number' && err.port > 0) return err.port;
+    // An edge worker process reports only its message ('port 8443 on 127.0.0.1 … is in use').
+    const m = typeof err.message === 'string' ? /\bport (\d+)\b/.exec(err.message) : null;
+    if (m) return Number(m[1]);
+  }
+  return undefined;
+}
+
+/** The local ports a running deployment listens on (from its listener lines). */
+export function portsOf(running: RunningDeployment): Set<number> {
+  const out = new Set<number>();
+  for (const l of running.lines) {
+    const port = Number(/:(\d+)$/.exec(l.local)?.[1]);
+    if (port > 0) out.add(port);
+  }
+  return out;
+}
+
 function privilegedHint(e: unknown, portMap: Map<number, number>): never {
   const err = e as NodeJS.ErrnoException & { port?: number; address?: string };
   if (err?.code === 'EACCES') {

@@ -138,7 +138,7 @@ test('an editor that saves by renaming: the fix after a broken edit is still not
   }
 });
 
-test('a restart that fails for the new and the previous configuration does not end the process; the next edit starts again', async () => {
+test('a restart whose new configuration cannot start keeps the previous one serving on its socket; the next edit starts again', async () => {
   const path = app('restart');
   const state = join(dir, 'state-restart');
   const cli = startCli(['up', path, '--port-map', '443=0', '--state-dir', state, '--log-level', 'warn']);
@@ -146,12 +146,15 @@ test('a restart that fails for the new and the previous configuration does not e
   const latestPort = (name: string) => Number([...cli.stdout().matchAll(new RegExp(`^${name}\\s+gateway\\s+\\S+\\s+127\\.0\\.0\\.1:(\\d+)`, 'gm'))].at(-1)?.[1]);
   try {
     await cli.waitFor(/^ready/m);
-    assert.equal(await get('apim-reload.azure-api.net', latestPort('apim-reload')), 'v1');
-    // The platform CA becomes unreadable, then the service is renamed: a restart, which fails both ways.
+    const port = latestPort('apim-reload');
+    assert.equal(await get('apim-reload.azure-api.net', port), 'v1');
+    // The platform CA becomes unreadable, then the service is renamed: a restart whose new
+    // deployment fails to start beside the running one, which is left as it was.
     writeFileSync(join(state, 'platform-ca', 'root.key'), 'not a key');
     writeFileSync(join(path, 'main.bicep'), bicep.replace("'apim-reload'", "'apim-renamed'"));
-    await eventually('the failed restart is reported', async () => /restart failed: .*nothing is serving/.test(cli.stderr()));
+    await eventually('the failed restart is reported', async () => /reload failed: .*; still serving the previous configuration/.test(cli.stderr()));
     assert.equal(cli.child.exitCode, null, cli.stderr());
+    assert.equal(await get('apim-reload.azure-api.net', port), 'v1');
     // The CA is made again and the next edit starts the deployment.
     rmSync(join(state, 'platform-ca'), { recursive: true, force: true });
     writeFileSync(join(path, 'hello.xml'), policy('v2'));

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { Command, CliIo } from '../command.js';
 import { parseCommandArgs, parsePortMap } from '../args.js';
-import { loadDeployment, runDeployment, type LoadedDeployment, type RunningDeployment, type DeploymentOptions } from '../deployment.js';
+import { loadDeployment, portInUseOf, portsOf, runDeployment, type LoadedDeployment, type RunningDeployment, type DeploymentOptions } from '../deployment.js';
 import { formatDiagnostics } from '../../core/diagnostics.js';
 import { GatehouseError, messageOf } from '../../core/errors.js';
 import { batchedLines, createLogger, type LogLevel } from '../../core/logger.js';
@@ -165,8 +165,32 @@ export const upCommand: Command = {
         io.stderr.write(`reload failed: ${messageOf(e)}; still serving the previous configuration\n`);
         return;
       }
-      // Services or gateways were added or removed: restart the whole deployment.
-      await running.close();
+      // Services or gateways were added or removed. The new deployment starts beside the running
+      // one, which closes only once the new one serves: an edit whose start fails (a port someone
+      // else holds, a runtime error) leaves the running one untouched.
+      const previous = running;
+      const wasServing = previous !== notRunning;
+      try {
+        const started = await runDeployment(next, runOptions);
+        running = started;
+        loaded = next;
+        rewatch();
+        await previous.close();
+        printLines(io, running, loaded);
+        io.stdout.write('reloaded\n');
+        return;
+      } catch (e) {
+        const port = portInUseOf(e);
+        if (port === undefined || !portsOf(previous).has(port)) {
+          rewatch(next.files);
+          io.stderr.write(`reload failed: ${messageOf(e)}; ${wasServing ? 'still serving the previous configuration' : 'nothing is serving until the next successful reload'}\n`);
+          return;
+        }
+        // The new deployment needs a port the running one holds: close it, start the new one in
+        // its place, and start the previous one again if the new one fails.
+        io.stderr.write(`reload: the new configuration needs port ${port}, which the previous configuration holds; stopping it to start the new one\n`);
+      }
+      await previous.close();
       try {
         running = await runDeployment(next, runOptions);
         loaded = next;
