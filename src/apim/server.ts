@@ -8,7 +8,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { systemClock, type Clock } from '../core/clock.js';
 import { readSource } from '../core/datasource.js';
 import { DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
@@ -180,11 +180,12 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
   const mixed = negotiating.size > 0 && negotiating.size < hostNames.length;
   const requestCert = negotiating.size > 0 && !mixed;
   const defaultNegotiates = proxies.find((h) => h.defaultSslBinding)?.negotiateClientCertificate ?? negotiating.has(defaultHost);
-  const makeServer = (ask: boolean) => {
-    const s = https.createServer({ cert: tlsMaterial.cert, key: tlsMaterial.key, requestCert: ask, rejectUnauthorized: false, minVersion: 'TLSv1.2' });
-    for (const c of tlsMaterial.contexts) s.addContext(c.hostName, { cert: c.cert, key: c.key });
-    return s;
-  };
+  // Custom host names' certificates by SNI. Not server.addContext(), which only ever adds: a host
+  // name a reload removed would keep its certificate. A name with no context (unknown, removed)
+  // gets the default certificate.
+  let sni = sniContextsOf(tlsMaterial.contexts);
+  const SNICallback = (servername: string, cb: (err: Error | null, ctx?: SecureContext) => void) => cb(null, sniContextFor(sni, servername));
+  const makeServer = (ask: boolean) => https.createServer({ cert: tlsMaterial.cert, key: tlsMaterial.key, requestCert: ask, rejectUnauthorized: false, minVersion: 'TLSv1.2', SNICallback });
   const server = makeServer(mixed ? false : requestCert);
   const servers = mixed ? [server, makeServer(true)] : [server];
 
@@ -423,10 +424,9 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
       const r = await ApimGateway.load(next, { backendClient, rateLimits, clock, logger });
       if (!r.gateway) throw new DiagnosticsError(r.diagnostics, `API Management service '${next.name}'`);
       const t = await tlsOf(next);
-      for (const s of servers) {
-        s.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' });
-        for (const c of t.contexts) s.addContext(c.hostName, { cert: c.cert, key: c.key });
-      }
+      const nextSni = sniContextsOf(t.contexts);
+      for (const s of servers) s.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' });
+      sni = nextSni;
       gateway = r.gateway;
       hostNames = proxyHostNames(next);
       serverNames = namesServedByDefaultCertificate(next, t.cert);
@@ -434,6 +434,34 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     },
   };
   return running;
+}
+
+interface SniContexts {
+  /** Exact host names, lower case. */
+  readonly exact: ReadonlyMap<string, SecureContext>;
+  /** Wildcard host names ('*.contoso.example'), as Node's addContext matches them: '*' stands for one label or part of one. */
+  readonly wildcards: readonly (readonly [RegExp, SecureContext])[];
+}
+
+function sniContextsOf(contexts: readonly { hostName: string; cert: string; key: string }[]): SniContexts {
+  const exact = new Map<string, SecureContext>();
+  const wildcards: [RegExp, SecureContext][] = [];
+  for (const c of contexts) {
+    const ctx = createSecureContext({ cert: c.cert, key: c.key });
+    const name = c.hostName.toLowerCase();
+    if (name.includes('*')) wildcards.push([new RegExp(`^${name.replace(/[.^$+?\-\\[\]{}()|]/g, '\\$&').replace(/\*/g, '[^.]*')}$`, 'i'), ctx]);
+    // A later configuration of the same name wins, as with addContext.
+    else exact.set(name, ctx);
+  }
+  return { exact, wildcards };
+}
+
+/** The context for a ClientHello's server name: an exact name first, then the last matching wildcard; undefined for the default certificate. */
+function sniContextFor(sni: SniContexts, servername: string): SecureContext | undefined {
+  const exact = sni.exact.get(servername.toLowerCase());
+  if (exact) return exact;
+  for (let i = sni.wildcards.length - 1; i >= 0; i--) if (sni.wildcards[i]![0].test(servername)) return sni.wildcards[i]![1];
+  return undefined;
 }
 
 /**
