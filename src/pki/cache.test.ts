@@ -72,3 +72,25 @@ test('CertificateCache: verifyChain on a cached certificate gives the same resul
   // A certificate not signed by the intermediate does not become valid through the cache.
   assert.equal(verifyChain(cache.fromDer(tst01.der), { ...opts, at: AT }).valid, false);
 });
+
+test('CertificateCache.verifyChain: remembered per leaf, store and purpose; the same answers as verifyChain', () => {
+  const cache = new CertificateCache(4);
+  const anchors = [root];
+  const intermediates = [devInt];
+  for (const leaf of [dev01, dev02, tst01]) {
+    for (const requireServerAuth of [false, true]) {
+      const want = verifyChain(leaf, { anchors, intermediates, at: AT, requireServerAuth });
+      for (let i = 0; i < 3; i++) {
+        const got = cache.verifyChain(leaf, { anchors, intermediates, at: AT, requireServerAuth });
+        assert.equal(got.valid, want.valid);
+        assert.deepEqual(got.status, want.status);
+        assert.deepEqual(got.chain.map((c) => c.sha256), want.chain.map((c) => c.sha256));
+      }
+    }
+  }
+  // Each (leaf, purpose) searched once; a switch of purpose replaces the entry of that leaf.
+  assert.deepEqual(cache.chainStats(), { hits: 12, misses: 6, size: 3 });
+  assert.equal(cache.verifyChain(dev01, { anchors: [devInt], at: AT }).valid, true, 'another anchors array is another store');
+  assert.equal(cache.verifyChain(dev01, { anchors, at: AT }).valid, false, 'without the intermediates the chain is partial');
+  assert.equal(cache.stats().misses, 0, 'the cache\'s own lookups are not counted as the caller\'s');
+});

@@ -191,8 +191,10 @@ export interface TrustResult {
   readonly trusted: boolean;
   readonly chain: readonly Certificate[];
   readonly reasons: readonly string[];
-  /** Epoch ms after which a cached result must be rebuilt (the first expiry in the chain). */
+  /** Epoch ms after which a cached result must be rebuilt (inclusive; the next validity boundary). */
   readonly validUntil?: number;
+  /** Epoch ms before which a cached result must be rebuilt (the last validity boundary it was checked after). */
+  readonly validFrom?: number;
 }
 
 export interface TrustCache {

@@ -40,6 +40,8 @@ export interface PolicyRunOptions {
   readonly clock?: Clock;
   readonly namedValues?: Map<string, string>;
   readonly valueCache?: import('./runtime.js').ValueCache;
+  /** Chain results shared across runs (a running gateway keeps one); a fresh one per run otherwise. */
+  readonly trustCache?: import('./runtime.js').TrustCache;
   /** Subscription id for rate-limit (undefined: no subscription). */
   readonly subscriptionId?: string;
 }
@@ -97,7 +99,7 @@ async function runPrepared(pipeline: import('./document.js').ComposedPipeline, d
     rateLimits: options.rateLimits ?? { hit: () => ({ allowed: true, remaining: 1, retryAfterSeconds: 0 }), count: () => ({ allowed: true, remaining: 1 }) },
     certificateStore: store,
     backends: new Map(),
-    trustCache: createTrustCache(),
+    trustCache: options.trustCache ?? createTrustCache(),
     ...(options.valueCache ? { valueCache: options.valueCache } : {}),
   };
   const state = new RequestState(ctx, services, { scheme: 'https', host: 'backend.example', port: 443, basePath: '/base', backendId: undefined }, path.replace(/^\/api/, '') || '/');

@@ -43,23 +43,36 @@ export function createTrustCache(max = 1024): TrustCache {
 
 /**
  * The leaf's trust, from the cache or built now. Inside the leaf's validity the chain is checked
- * at `now` and cached by the DER hash until the first certificate of the chain expires; outside
- * it (only reached when the policy does not check the leaf's dates) it is checked in the middle of
- * the leaf's validity, so that the leaf's own dates do not make it untrusted.
+ * at `now` and cached by the DER hash for as long as the answer cannot change: until `now` crosses
+ * a validity boundary (a notBefore, or the second after a notAfter) of the leaf or a certificate of
+ * the store, the only way the time enters the check. Outside it (only reached when the policy does
+ * not check the leaf's dates) it is checked in the middle of the leaf's validity, so that the
+ * leaf's own dates do not make it untrusted; that answer does not depend on `now` and is cached too.
  */
 export function trustOf(leaf: Certificate, anchors: readonly Certificate[], intermediates: readonly Certificate[], cache: TrustCache | undefined, now: Date): TrustResult {
   const t = now.getTime();
   const inside = t >= leaf.notBefore.getTime() && t <= leaf.notAfter.getTime();
-  if (inside) {
-    const hit = cache?.get(leaf.sha256);
-    if (hit && (hit.validUntil === undefined || t <= hit.validUntil)) return hit;
-  }
+  const key = inside ? leaf.sha256 : `${leaf.sha256}:outside`;
+  const hit = cache?.get(key);
+  if (hit && (hit.validFrom === undefined || t >= hit.validFrom) && (hit.validUntil === undefined || t <= hit.validUntil)) return hit;
   const at = inside ? now : new Date((leaf.notBefore.getTime() + leaf.notAfter.getTime()) / 2);
   const r = buildTrust(leaf, anchors, intermediates, at);
-  if (!inside) return r;
-  const validUntil = r.chain.reduce((m, c) => Math.min(m, c.notAfter.getTime()), Number.POSITIVE_INFINITY);
-  const cached = { ...r, validUntil };
-  cache?.set(leaf.sha256, cached);
+  if (!inside) {
+    cache?.set(key, r);
+    return r;
+  }
+  // verifyChain compares validity in whole seconds.
+  const s = Math.floor(t / 1000);
+  let from = Number.NEGATIVE_INFINITY;
+  let until = Number.POSITIVE_INFINITY;
+  for (const c of [leaf, ...anchors, ...intermediates]) {
+    for (const b of [Math.floor(c.notBefore.getTime() / 1000), Math.floor(c.notAfter.getTime() / 1000) + 1]) {
+      if (b <= s) from = Math.max(from, b);
+      else until = Math.min(until, b);
+    }
+  }
+  const cached: TrustResult = { ...r, validFrom: from * 1000, validUntil: until * 1000 - 1 };
+  cache?.set(key, cached);
   return cached;
 }
 

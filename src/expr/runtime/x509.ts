@@ -2,7 +2,7 @@
  * X509Certificate2 on src/pki: the properties API Management shows, Verify() and the APIM
  * extension VerifyNoRevocation(), chained to the deployment's Root and CertificateAuthority stores.
  */
-import { certificateFromDer, verifyChain, type Certificate } from '../../pki/index.js';
+import { CertificateCache, certificateFromDer, verifyChain, type Certificate, type ChainResult } from '../../pki/index.js';
 import { DotNetException } from '../errors.js';
 import { CsObject, EnumValue, ex, type Runtime } from './core.js';
 import { DateTime } from './datetime.js';
@@ -103,19 +103,29 @@ export class X509Certificate2 extends CsObject {
     }
     return dn;
   }
-  private chain(): ReturnType<typeof verifyChain> {
+  /**
+   * The chain to the deployment's Root and CertificateAuthority stores at the request's time. With
+   * the service's CertificateCache (every running service has one) the result is remembered for
+   * the certificate's DER and the store, so a policy that checks every request's certificate does
+   * not search the path again on every request, nor on every new connection.
+   */
+  private chain(): ChainResult {
     const d = this.host.deployment;
-    return verifyChain(this.cert, { anchors: d.trustedRoots, intermediates: d.intermediates, at: this.host.now() });
+    const options = { anchors: d.trustedRoots, intermediates: d.intermediates, at: this.host.now() };
+    const cache = d.certificateCache;
+    return cache instanceof CertificateCache ? cache.verifyChain(this.cert, options) : verifyChain(this.cert, options);
   }
   /**
    * Chain validation with a revocation check. Gatehouse cannot fetch CRLs or ask OCSP responders
    * (no network), so, as .NET does offline, a chain with any certificate below the trust anchor has
    * RevocationStatusUnknown and Verify() is false. Use VerifyNoRevocation() (as the seed does).
+   * Only a certificate of the Root store itself can pass, so no other certificate needs a chain.
    */
   Verify(): boolean {
+    const sha256 = this.cert.sha256;
+    if (!this.host.deployment.trustedRoots.some((a) => a.sha256 === sha256)) return false;
     const r = this.chain();
-    if (!r.valid) return false;
-    return r.chain.length <= 1;
+    return r.valid && r.chain.length <= 1;
   }
   VerifyNoRevocation(): boolean {
     return this.chain().valid;

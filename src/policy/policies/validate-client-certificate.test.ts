@@ -54,3 +54,39 @@ test('failure reasons in order: missing, not yet valid, expired, untrusted, iden
 test('without identities only the rules apply', async () => {
   assert.equal(await reason(inbound('<validate-client-certificate validate-revocation="false" />'), client2), 'passed');
 });
+
+test('the chain of a returning certificate is built once: inside its validity and, with dates not checked, outside it', async () => {
+  const { createTrustCache } = await import('../trust.js');
+  const inner = createTrustCache();
+  let builds = 0;
+  const trustCache = { get: (k: string) => inner.get(k), set: (k: string, v: Parameters<typeof inner.set>[1]) => (builds++, inner.set(k, v)) };
+  const policy = vcc('<identity subject="CN=Client 01"/>', 'validate-revocation="false" validate-not-after="false"');
+  const run = async (c: typeof client1, iso: string) => {
+    const r = await runPolicy(policy, { certificate: c, store, clock: fixedClock(iso), trustCache });
+    return r.ctx.lastError?.reason ?? 'passed';
+  };
+  for (let i = 0; i < 5; i++) assert.equal(await run(client1, `2030-01-0${i + 1}T00:00:00Z`), 'passed');
+  assert.equal(builds, 1);
+  // After the leaf expired (2074), the chain is checked in the middle of its validity: the same answer, built once.
+  for (let i = 0; i < 5; i++) assert.equal(await run(client1, `2080-01-0${i + 1}T00:00:00Z`), 'passed');
+  assert.equal(builds, 2);
+  // Another certificate has its own entry, and an untrusted answer is kept as well.
+  for (let i = 0; i < 3; i++) assert.equal(await run(tst1, '2030-01-01T00:00:00Z'), 'ClientCertificateNotTrusted');
+  assert.equal(builds, 3);
+});
+
+test('a remembered chain result holds only between the validity boundaries it was checked within, in both directions of time', async () => {
+  const { createTrustCache, trustOf } = await import('../trust.js');
+  const { generateCertificate } = await import('../../pki/index.js');
+  const t0 = Date.UTC(2030, 0, 1);
+  const day = 86_400_000;
+  const ca = await generateCertificate({ subject: 'CN=Trust Root', notBefore: new Date(t0), notAfter: new Date(t0 + 100 * day), ca: {}, keyAlgorithm: 'ec-p256' });
+  const mid = await generateCertificate({ subject: 'CN=Trust Intermediate', issuer: ca, notBefore: new Date(t0 + 10 * day), notAfter: new Date(t0 + 40 * day), ca: {}, keyAlgorithm: 'ec-p256' });
+  const leaf = await generateCertificate({ subject: 'CN=Trust Leaf', issuer: mid, notBefore: new Date(t0), notAfter: new Date(t0 + 90 * day), keyAlgorithm: 'ec-p256' });
+  const cache = createTrustCache();
+  const at = (d: number) => trustOf(leaf.certificate, [ca.certificate], [mid.certificate], cache, new Date(t0 + d * day)).trusted;
+  // Inside the leaf's validity, the intermediate is valid only from day 10 to day 40; after the leaf
+  // expired (day 90) the chain is checked in the middle of its validity, day 45, after the intermediate's.
+  const expected: [number, boolean][] = [[20, true], [5, false], [20, true], [5, false], [41, false], [12, true], [95, false]];
+  for (const [d, want] of expected) assert.equal(at(d), want, `day ${d}`);
+});
