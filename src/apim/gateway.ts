@@ -103,7 +103,18 @@ export async function loadServiceCertificates(model: ApiManagementModel, diagnos
   for (const c of model.caCertificates) {
     try {
       const m = await loadCertificates(await readSource(c.data), { origin: c.data.kind === 'file' ? c.data.path : (c.data as { origin: string }).origin, password: c.password?.reveal() });
-      for (const cert of m.certificates) (c.storeName === 'Root' ? trustedRoots : intermediates).push(cert);
+      // One certificate per entry, as Azure takes it (CertificateConfiguration.encodedCertificate is
+      // "Base64 Encoded certificate", shown as one CertificateInformation; X509Certificate2 of a
+      // PEM bundle or PFX loads one). Taking every certificate of a bundle in the Root store would
+      // make each of them, intermediates included, a trust anchor.
+      const [first, ...rest] = m.certificates;
+      if (!first) throw new Error('no certificate in the data');
+      (c.storeName === 'Root' ? trustedRoots : intermediates).push(first);
+      if (rest.length) {
+        const message = `${model.name}: the ${c.storeName} store entry holds ${m.certificates.length} certificates; only the first (${first.subject}, thumbprint ${first.thumbprint}) is used, as Azure takes one certificate per entry. Ignored: ${rest.map((x) => x.subject).join('; ')}`;
+        const hint = 'add each certificate as an entry of its own: roots with storeName Root, intermediates with storeName CertificateAuthority';
+        diagnostics.push(makeDiagnostic('warning', ApimCodes.GH_APIM_CERTIFICATE, message, { ...at(c.origin), hint }));
+      }
     } catch (e) {
       diagnostics.push(makeDiagnostic('error', ApimCodes.GH_APIM_CERTIFICATE, `${model.name}: ${messageOf(e)}`, at(c.origin)));
     }
