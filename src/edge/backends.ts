@@ -3,9 +3,9 @@
  * members with their health, round-robin over the healthy ones, the health probes (custom and
  * default, spec 5.3) and the keep-alive agents that carry requests to them (HTTP/1.1).
  *
- * Agents: node:http(s) Agents with keep-alive, one per settings. They give per-request control
- * over raw header order and casing and TLS options (servername, trusted roots) with no extra
- * dependency; the proxy keeps backend sockets warm across requests.
+ * Connections: requests go through an UpstreamPool per target (./upstream.ts: keep-alive, raw
+ * header order and casing, the TLS options below). node:http(s) Agents remain for WebSocket
+ * upgrades, whose sockets leave the pool as tunnels.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -16,6 +16,7 @@ import type { AddressBook, InProcessHandler, LocalEndpoint } from '../model/netw
 import type { BackendAddressPool, BackendHttpSettings, Probe } from '../model/applicationGateway.js';
 import { DEFAULT_PROBE } from '../model/applicationGateway.js';
 import type { Logger } from '../core/logger.js';
+import { UpstreamPool, type ConnectTarget } from './upstream.js';
 
 export interface BackendMember {
   /** The address as configured (ipAddress or fqdn). */
@@ -50,7 +51,10 @@ export class BackendTarget {
   readonly settings: BackendHttpSettings;
   readonly members: BackendMember[];
   readonly agent: http.Agent;
+  /** Keep-alive connections for proxied requests (not upgrades). */
+  readonly upstream = new UpstreamPool();
   readonly secure: boolean;
+  private readonly connectTargets = new Map<string, ConnectTarget>();
   private readonly trustedCa: string[] | undefined;
   /** Built once: passing `ca` per request would rebuild a context (150+ roots) per connection. */
   private readonly secureContext: tls.SecureContext | undefined;
@@ -167,6 +171,32 @@ export class BackendTarget {
       else if (name) o.checkServerIdentity = (_h, cert) => tls.checkServerIdentity(name, cert);
     }
     return o;
+  }
+
+  /** Where and how the upstream pool connects for a request to `m` with this Host header (the same TLS options as requestOptions). */
+  connectTarget(m: BackendMember, host: string): ConnectTarget {
+    const key = this.secure ? `${m.address}|${host}` : m.address;
+    let t = this.connectTargets.get(key);
+    if (t) return t;
+    const o = this.requestOptions(m, host, 'GET', '/', []);
+    t = {
+      host: m.endpoint.host,
+      port: m.endpoint.port,
+      ...(m.localAddress ? { localAddress: m.localAddress } : {}),
+      ...(this.secure
+        ? {
+            tls: {
+              rejectUnauthorized: this.settings.validateCertChainAndExpiry,
+              ...(o.servername ? { servername: o.servername } : {}),
+              ...((o as tls.ConnectionOptions).secureContext ? { secureContext: (o as tls.ConnectionOptions).secureContext } : {}),
+              ...(o.checkServerIdentity ? { checkServerIdentity: o.checkServerIdentity } : {}),
+            },
+          }
+        : {}),
+    };
+    if (this.connectTargets.size >= 1024) this.connectTargets.clear();
+    this.connectTargets.set(key, t);
+    return t;
   }
 
   /**
@@ -299,5 +329,6 @@ export class BackendTarget {
   close(): void {
     this.stopProbes();
     this.agent.destroy();
+    this.upstream.close();
   }
 }

@@ -594,7 +594,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     let attempt = 0;
     let clientGone = false;
     const sentAt = performance.now();
-    let current: http.ClientRequest | undefined;
+    let abortCurrent: (() => void) | undefined;
     /** v2: one more try on another member; then 504 (spec 5.5). Only bodiless requests are replayable. */
     const retryOrTimeout = (member: BackendMember) => {
       const next = !hasBody && attempt === 1 ? target.pick(member) : undefined;
@@ -614,13 +614,15 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       }
     };
     const send = (member: BackendMember) => {
+      const upgrade = (req as unknown as Record<symbol, boolean | undefined>)[kWebSocket] === true;
       // A service in this process (gatehouse up --backend-hop in-process): hand the request over.
-      const handler = (req as unknown as Record<symbol, boolean | undefined>)[kWebSocket] === true ? undefined : target.inProcessFor(member, hostHeader);
+      const handler = upgrade ? undefined : target.inProcessFor(member, hostHeader);
       if (handler) return sendInProcess(member, handler);
+      if (!upgrade) return sendPooled(member);
       attempt++;
       const opts = target.requestOptions(member, hostHeader, method, path, headers);
       const upstream = (target.secure ? https : http).request(opts);
-      current = upstream;
+      abortCurrent = () => upstream.destroy();
       let responded = false;
       const timer = setTimeout(() => {
         if (responded) return;
@@ -682,6 +684,67 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       });
       if (hasBody && attempt === 1) req.pipe(upstream);
       else upstream.end();
+    };
+    /**
+     * A request over the target's keep-alive pool (./upstream.ts): the same timeout, retry, errors,
+     * headers and log fields as the node:http path that WebSocket upgrades keep.
+     */
+    const sendPooled = (member: BackendMember) => {
+      attempt++;
+      const withBody = hasBody && attempt === 1;
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        call.abort();
+        retryOrTimeout(member);
+      }, timeoutMs);
+      const call = target.upstream.request(
+        target.connectTarget(member, hostHeader),
+        { method, path, rawHeaders: hopRequestHeaders(method, headers, withBody), body: withBody ? req : undefined },
+        {
+          onHead: (h) => {
+            settled = true;
+            clearTimeout(timer);
+            if (clientGone) {
+              call.abort();
+              return;
+            }
+            try {
+              respondHead(h.statusCode, h.statusMessage, h.rawHeaders, member);
+            } catch (e) {
+              // A backend answer Node cannot relay (an invalid header for HTTP/2, say): 502, never a crash.
+              call.abort();
+              logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
+              if (!res.headersSent) {
+                sendPage(res, PAGES.badGateway);
+                done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+              } else res.destroy?.();
+            }
+          },
+          onBody: (chunk, last) => {
+            if (clientGone || res.destroyed) return;
+            if (!last) (res as http.ServerResponse).write(chunk!);
+            else if (chunk) (res as http.ServerResponse).end(chunk);
+            else res.end();
+          },
+          onError: (e, afterHead) => {
+            clearTimeout(timer);
+            if (afterHead) {
+              // The answer broke off after its head went out: the client must not take it as complete.
+              res.destroy?.();
+              return;
+            }
+            if (settled) return;
+            settled = true;
+            if (!res.headersSent && !clientGone) {
+              sendPage(res, PAGES.badGateway);
+              done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+            }
+          },
+        },
+      );
+      abortCurrent = () => call.abort();
     };
     /** The in-process twin of send(): the same timeout, retry, errors, headers and log fields. */
     const sendInProcess = (member: BackendMember, handler: InProcessHandler) => {
@@ -768,7 +831,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     res.on('close', () => {
       clientGone = true;
       // The client left before the answer was complete: free the backend connection too.
-      if (!res.writableFinished) current?.destroy();
+      if (!res.writableFinished) abortCurrent?.();
     });
     send(first);
   };
@@ -1096,7 +1159,7 @@ function hopRequestHeaders(method: string, headers: readonly string[], bodyFollo
   }
   const out = headers.slice();
   if (!connection) out.push('Connection', 'keep-alive');
-  if (!framed && !NO_DEFAULT_BODY.has(method)) out.push(...(bodyFollows ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', '0']));
+  if (!framed && (bodyFollows || !NO_DEFAULT_BODY.has(method))) out.push(...(bodyFollows ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', '0']));
   return out;
 }
 
