@@ -221,3 +221,43 @@ test('a signature labelled Ed25519 but made with the issuer RSA/EC key and SHA-2
     assert.deepEqual(r.status, ['NotSignatureValid'], `${keyAlgorithm}: ${r.reasons.join('; ')}`);
   }
 });
+
+test('policy extensions: the dotnet profile accepts well-formed critical ones unprocessed, webpki refuses them, a malformed one is InvalidExtension in both', async () => {
+  const ca = await generateCertificate({ ...base, subject: 'CN=Policy Root', ca: {} });
+  const int = (n: number) => tlv(0x02, Buffer.from([n]));
+  const policies = (...oids: string[]) => seq(...oids.map((o) => seq(oid(o))));
+  const kinds: [string, string, Buffer][] = [
+    ['certificatePolicies', '2.5.29.32', policies('2.23.140.1.2.1', '1.3.6.1.4.1.55738.1')],
+    // requireExplicitPolicy 0 with a leaf that declares no policy: RFC 5280 would refuse the chain.
+    ['policyConstraints', '2.5.29.36', seq(tlv(0x80, Buffer.from([0])), tlv(0x81, Buffer.from([1])))],
+    ['inhibitAnyPolicy', '2.5.29.54', int(0)],
+    ['policyMappings', '2.5.29.33', seq(seq(oid('1.3.6.1.4.1.55738.1'), oid('1.3.6.1.4.1.55738.2')))],
+  ];
+  for (const [name, extOid, value] of kinds) {
+    const ica = await generateCertificate({ ...base, subject: `CN=ICA ${name}`, issuer: by(ca), ca: {}, extraExtensions: [{ oid: extOid, critical: true, value }] });
+    const leaf = await generateCertificate({ ...base, subject: 'CN=Leaf', issuer: by(ica), extendedKeyUsage: ['clientAuth'] });
+    const opts = { anchors: [ca.certificate], intermediates: [ica.certificate], requireClientAuth: true };
+    assert.deepEqual(verifyChain(leaf.certificate, opts).status, [], `dotnet, critical ${name}`);
+    const w = verifyChain(leaf.certificate, { ...opts, profile: 'webpki' });
+    assert.deepEqual(w.status, ['HasNotSupportedCriticalExtension'], `webpki, critical ${name}: ${w.reasons.join('; ')}`);
+    assert.match(w.reasons.join(), new RegExp(`critical ${name} is not processed`));
+  }
+  // Not critical: certificatePolicies is fine in both (every public TLS certificate has one).
+  const icaNc = await generateCertificate({ ...base, subject: 'CN=ICA nc', issuer: by(ca), ca: {}, extraExtensions: [{ oid: '2.5.29.32', critical: false, value: policies('2.23.140.1.2.1') }] });
+  const leafNc = await generateCertificate({ ...base, subject: 'CN=Leaf', issuer: by(icaNc), extraExtensions: [{ oid: '2.5.29.32', critical: false, value: policies('2.23.140.1.2.1') }] });
+  for (const profile of ['dotnet', 'webpki'] as const) assert.deepEqual(verifyChain(leafNc.certificate, { anchors: [ca.certificate], intermediates: [icaNc.certificate], profile }).status, [], profile);
+
+  const malformed: [string, string, Buffer][] = [
+    ['certificatePolicies', '2.5.29.32', seq()],
+    ['certificatePolicies', '2.5.29.32', seq(seq(tlv(0x0c, Buffer.from('not an OID'))))],
+    ['policyConstraints', '2.5.29.36', seq(tlv(0x81, Buffer.from([0])), tlv(0x80, Buffer.from([0])))],
+    ['inhibitAnyPolicy', '2.5.29.54', tlv(0x02, Buffer.from([0xff]))],
+    ['policyMappings', '2.5.29.33', seq(seq(oid('1.3.6.1.4.1.55738.1')))],
+  ];
+  for (const [name, extOid, value] of malformed) {
+    const ica = await generateCertificate({ ...base, subject: `CN=Bad ${name}`, issuer: by(ca), ca: {}, extraExtensions: [{ oid: extOid, critical: true, value }] });
+    const leaf = await generateCertificate({ ...base, subject: 'CN=Leaf', issuer: by(ica) });
+    const r = verifyChain(leaf.certificate, { anchors: [ca.certificate], intermediates: [ica.certificate] });
+    assert.ok(r.status.includes('InvalidExtension'), `${name} ${value.toString('hex')}: ${r.status.join()}`);
+  }
+});

@@ -34,16 +34,20 @@ const EKU_CLIENT = '1.3.6.1.5.5.7.3.2';
 const EKU_ANY = '2.5.29.37.0';
 const OID_EMAIL_ATTR = '1.2.840.113549.1.9.1';
 
+const OID_CP = '2.5.29.32';
+const OID_PM = '2.5.29.33';
+const OID_IAP = '2.5.29.54';
+
+/** The policy extensions (RFC 5280 4.2.1.4/5/11/14), by OID. */
+const POLICY_EXTENSIONS: Readonly<Record<string, string>> = {
+  [OID_CP]: 'certificatePolicies',
+  [OID_PM]: 'policyMappings',
+  [OID_PC]: 'policyConstraints',
+  [OID_IAP]: 'inhibitAnyPolicy',
+};
+
+/** Critical extensions accepted without a view of their own (the others are decoded in certInfo). */
 const KNOWN_CRITICAL = new Set([
-  OID_BC,
-  OID_KU,
-  OID_EKU,
-  OID_SAN,
-  OID_NC,
-  OID_PC,
-  '2.5.29.32', // certificatePolicies
-  '2.5.29.33', // policyMappings
-  '2.5.29.54', // inhibitAnyPolicy
   '2.5.29.18', // issuerAltName
   '2.5.29.31', // cRLDistributionPoints
 ]);
@@ -76,6 +80,11 @@ export interface CertInfo {
   readonly aki?: { keyId?: Buffer; hasIssuer: boolean; hasSerial: boolean; critical: boolean };
   readonly nc?: { permitted: Subtree[]; excluded: Subtree[] };
   readonly unknownCritical: string[];
+  /**
+   * Critical policy extensions (certificatePolicies, policyMappings, policyConstraints,
+   * inhibitAnyPolicy): decoded and checked for structure, not processed (see intrinsic()).
+   */
+  readonly criticalPolicyExtensions: string[];
   /** Name DER split into RDN DER slices. */
   readonly subjectRdns: Buffer[];
   readonly subjectEmails: string[];
@@ -177,6 +186,62 @@ function validMailbox(s: string): boolean {
   return validDomainish(domain);
 }
 
+/** A non-negative INTEGER (or an IMPLICIT-tagged one) in minimal DER. */
+function checkSkipCerts(buf: Buffer, t: Tlv, what: string): void {
+  const n = t.end - t.contentStart;
+  const first = buf[t.contentStart];
+  if (n === 0 || first === undefined) throw new Error(`${what} is an empty INTEGER`);
+  if (n > 1 && first === 0 && buf[t.contentStart + 1]! < 0x80) throw new Error(`${what} is not minimally encoded`);
+  if (first & 0x80) throw new Error(`${what} is negative`);
+}
+
+/**
+ * The structure of a policy extension (RFC 5280 4.2.1.4, 4.2.1.5, 4.2.1.11, 4.2.1.14), as .NET
+ * reads it (CertificatePolicyChain: a malformed one is InvalidExtension) and OpenSSL decodes it.
+ * The policies themselves are not processed: see intrinsic().
+ */
+function checkPolicyExtension(oid: string, v: Buffer): void {
+  const top = readTlv(v, 0);
+  if (top.end !== v.length) throw new Error('trailing data');
+  if (oid === OID_IAP) {
+    if (top.tag !== 0x02) throw new Error('inhibitAnyPolicy is not an INTEGER');
+    checkSkipCerts(v, top, 'inhibitAnyPolicy');
+    return;
+  }
+  if (top.tag !== 0x30) throw new Error('not a SEQUENCE');
+  const items = children(v, top);
+  if (oid === OID_PC) {
+    let last = 0x7f;
+    for (const f of items) {
+      if ((f.tag !== 0x80 && f.tag !== 0x81) || f.tag <= last) throw new Error('policyConstraints holds a field other than requireExplicitPolicy [0] and inhibitPolicyMapping [1], in that order');
+      checkSkipCerts(v, f, f.tag === 0x80 ? 'requireExplicitPolicy' : 'inhibitPolicyMapping');
+      last = f.tag;
+    }
+    return;
+  }
+  if (oid === OID_PM) {
+    for (const m of items) {
+      const [a, b, more] = m.tag === 0x30 ? children(v, m) : [];
+      if (!a || a.tag !== 0x06 || !b || b.tag !== 0x06 || more) throw new Error('a policy mapping is not a pair of OIDs');
+      decodeOid(v, a.contentStart, a.end);
+      decodeOid(v, b.contentStart, b.end);
+    }
+    return;
+  }
+  if (items.length === 0) throw new Error('certificatePolicies lists no policies');
+  for (const pi of items) {
+    const [id, qualifiers, more] = pi.tag === 0x30 ? children(v, pi) : [];
+    if (!id || id.tag !== 0x06 || more) throw new Error('a PolicyInformation is not a policy OID with optional qualifiers');
+    decodeOid(v, id.contentStart, id.end);
+    if (!qualifiers) continue;
+    if (qualifiers.tag !== 0x30) throw new Error('policyQualifiers is not a SEQUENCE');
+    for (const q of children(v, qualifiers)) {
+      const [qid] = q.tag === 0x30 ? children(v, q) : [];
+      if (!qid || qid.tag !== 0x06) throw new Error('a PolicyQualifierInfo does not start with its OID');
+    }
+  }
+}
+
 export function certInfo(cert: ParsedCertificate): CertInfo {
   const cached = infoCache.get(cert);
   if (cached) return cached;
@@ -190,6 +255,7 @@ export function certInfo(cert: ParsedCertificate): CertInfo {
     logicalId: createHash('sha256').update(cert.subjectDer).update(cert.spkiDer).digest('hex'),
     malformed,
     unknownCritical,
+    criticalPolicyExtensions: [],
     subjectRdns: [],
     subjectEmails: [],
     spkiAlg: '',
@@ -286,6 +352,13 @@ export function certInfo(cert: ParsedCertificate): CertInfo {
           }
           break;
         }
+        case OID_CP:
+        case OID_PM:
+        case OID_PC:
+        case OID_IAP:
+          checkPolicyExtension(ext.oid, v);
+          if (ext.critical) info.criticalPolicyExtensions.push(ext.oid);
+          break;
         default:
           if (ext.critical && !KNOWN_CRITICAL.has(ext.oid)) unknownCritical.push(ext.oid);
       }
@@ -613,6 +686,17 @@ function intrinsic(info: CertInfo, position: number, isAnchor: boolean, ctx: Ctx
   }
   for (const m of info.malformed) out.push(['InvalidExtension', `${who}: ${m}`]);
   for (const oid of info.unknownCritical) out.push(['HasNotSupportedCriticalExtension', `${who}: unsupported critical extension ${oid}`]);
+  // Policy extensions. dotnet: .NET's X509Chain on Linux hands the chain to OpenSSL, which counts
+  // them as supported critical extensions and evaluates policies only when asked to
+  // (X509_V_FLAG_POLICY_CHECK, which .NET does not set); .NET itself matches policies only against
+  // ChainPolicy.CertificatePolicy / ApplicationPolicy OIDs, which API Management (Verify(),
+  // validate-client-certificate) leaves empty. So a well-formed critical one is accepted, whatever
+  // it requires (requireExplicitPolicy, inhibitAnyPolicy, mappings), and a malformed one is
+  // InvalidExtension (above). webpki: rustls-webpki and pyca/cryptography (x509-limbo's reference)
+  // process no policies, so they refuse these, like any critical extension they do not process.
+  if (ctx.profile === 'webpki') {
+    for (const oid of info.criticalPolicyExtensions) out.push(['HasNotSupportedCriticalExtension', `${who}: critical ${POLICY_EXTENSIONS[oid]} is not processed (certificate policies are not evaluated)`]);
+  }
   const isCaRole = position > 0;
   if (isCaRole) {
     const v1Anchor = isAnchor && c.version === 0 && ctx.profile === 'dotnet';
