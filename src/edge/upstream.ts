@@ -69,54 +69,44 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?
 
 class UpstreamProtocolError extends Error {}
 
-/** A pooled connection: the socket and whether it has served a request already. */
+/**
+ * A pooled connection. Its socket listeners are attached once, for the connection's life: they
+ * pass events to the exchange that owns the connection, or, while it is idle, drop it (an idle
+ * connection that speaks, ends or fails is of no further use).
+ */
 interface PooledSocket {
   readonly socket: net.Socket;
+  readonly key: string;
+  /** Whether it has served a request already (a failure before any answer may then be a stale connection). */
   reused: boolean;
-  idleTimer: NodeJS.Timeout | undefined;
-  onIdleEvent: (() => void) | undefined;
+  owner: Exchange | undefined;
+  idleSince: number;
 }
 
 /**
  * Idle keep-alive connections per target (host, port, source address, TLS server name), most
- * recently used first. Bounded: at most `maxIdle` idle connections per target.
+ * recently used first. Bounded: at most `maxIdle` idle connections per target; idle ones are
+ * closed after a minute.
  */
 export class UpstreamPool {
   private readonly idle = new Map<string, PooledSocket[]>();
-  private readonly active = new Set<net.Socket>();
   /** The last TLS session per target, offered on the next new connection (as https.Agent does). */
   private readonly sessions = new Map<string, Buffer>();
+  private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(private readonly maxIdle = 64) {}
 
   /** Sends one request; the handler gets the answer. A request without a body that fails on a reused connection before any byte of the answer is retried once on a new connection. */
   request(target: ConnectTarget, req: UpstreamRequest, handler: UpstreamHandler): UpstreamCall {
-    const key = `${target.host}|${target.port}|${target.localAddress ?? ''}|${target.tls?.servername ?? ''}`;
-    let call: Exchange | undefined;
-    let aborted: Error | undefined;
-    const start = (allowRetry: boolean) => {
-      const pooled = this.take(key) ?? this.connect(key, target);
-      const retryable = allowRetry && pooled.reused && req.body === undefined;
-      call = new Exchange(pooled, req, {
-        onHead: (h) => handler.onHead(h),
-        onBody: (c, last) => handler.onBody(c, last),
-        onError: (e, afterHead) => handler.onError(e, afterHead),
-        retry: retryable ? () => !aborted && !this.closed && (start(false), true) : undefined,
-        release: (reusable) => this.release(key, pooled, reusable),
-      });
-    };
     if (this.closed) {
       queueMicrotask(() => handler.onError(new Error('the backend connection pool is closed'), false));
       return { abort: () => undefined };
     }
-    start(true);
-    return {
-      abort: (error) => {
-        aborted = error ?? new Error('aborted');
-        call?.abort();
-      },
-    };
+    const key = `${target.host}|${target.port}|${target.localAddress ?? ''}|${target.tls?.servername ?? ''}`;
+    const pooled = this.take(key) ?? this.connect(key, target);
+    const retry = pooled.reused && req.body === undefined ? () => !this.closed && new Exchange(this, this.connect(key, target), req, handler, undefined) : undefined;
+    return new Exchange(this, pooled, req, handler, retry);
   }
 
   private connect(key: string, target: ConnectTarget): PooledSocket {
@@ -132,52 +122,53 @@ export class UpstreamPool {
       });
       socket = t;
     } else socket = net.connect({ ...base, noDelay: true });
-    this.active.add(socket);
-    return { socket, reused: false, idleTimer: undefined, onIdleEvent: undefined };
+    const p: PooledSocket = { socket, key, reused: false, owner: undefined, idleSince: 0 };
+    socket.on('data', (d: Buffer) => (p.owner ? p.owner.data(d) : this.drop(p)));
+    socket.on('end', () => (p.owner ? p.owner.end() : this.drop(p)));
+    socket.on('close', () => (p.owner ? p.owner.fail(new Error('the backend closed the connection')) : this.drop(p)));
+    socket.on('error', (e: Error) => (p.owner ? p.owner.fail(e) : this.drop(p)));
+    return p;
   }
 
   private take(key: string): PooledSocket | undefined {
     const list = this.idle.get(key);
     while (list?.length) {
       const p = list.pop()!;
-      clearTimeout(p.idleTimer);
-      p.socket.removeListener('data', p.onIdleEvent!);
-      p.socket.removeListener('end', p.onIdleEvent!);
-      p.socket.removeListener('close', p.onIdleEvent!);
-      p.socket.removeListener('error', p.onIdleEvent!);
-      p.onIdleEvent = undefined;
       if (p.socket.destroyed || !p.socket.writable) continue;
       p.reused = true;
-      this.active.add(p.socket);
       return p;
     }
     return undefined;
   }
 
-  private release(key: string, p: PooledSocket, reusable: boolean): void {
-    this.active.delete(p.socket);
-    let list = this.idle.get(key);
+  /** Called by an exchange that is done with its connection. */
+  release(p: PooledSocket, reusable: boolean): void {
+    p.owner = undefined;
+    let list = this.idle.get(p.key);
     if (!reusable || this.closed || p.socket.destroyed || (list && list.length >= this.maxIdle)) {
       p.socket.destroy();
       return;
     }
-    if (!list) this.idle.set(key, (list = []));
-    const idleList = list;
-    // An idle connection that speaks, ends or fails is of no further use.
-    const drop = () => {
-      clearTimeout(p.idleTimer);
-      const i = idleList.indexOf(p);
-      if (i >= 0) idleList.splice(i, 1);
-      p.socket.destroy();
-    };
-    p.onIdleEvent = drop;
-    p.socket.on('data', drop);
-    p.socket.on('end', drop);
-    p.socket.on('close', drop);
-    p.socket.on('error', drop);
-    p.idleTimer = setTimeout(drop, IDLE_TIMEOUT_MS);
-    p.idleTimer.unref();
-    idleList.push(p);
+    if (!list) this.idle.set(p.key, (list = []));
+    p.idleSince = performance.now();
+    list.push(p);
+    if (!this.sweeper) {
+      this.sweeper = setInterval(() => this.sweep(), IDLE_TIMEOUT_MS / 4);
+      this.sweeper.unref();
+    }
+  }
+
+  private drop(p: PooledSocket): void {
+    const list = this.idle.get(p.key);
+    const i = list ? list.indexOf(p) : -1;
+    if (i >= 0) list!.splice(i, 1);
+    p.socket.destroy();
+  }
+
+  /** Closes connections idle for longer than a minute (the oldest are at the front of each list). */
+  private sweep(): void {
+    const limit = performance.now() - IDLE_TIMEOUT_MS;
+    for (const list of this.idle.values()) while (list.length && list[0]!.idleSince < limit) list.shift()!.socket.destroy();
   }
 
   /** Idle connections kept, for tests and status. */
@@ -190,28 +181,17 @@ export class UpstreamPool {
   /** Closes every idle connection; connections in use close when their exchange ends. */
   close(): void {
     this.closed = true;
-    for (const list of this.idle.values()) for (const p of list.splice(0)) {
-      clearTimeout(p.idleTimer);
-      p.socket.destroy();
-    }
+    clearInterval(this.sweeper);
+    for (const list of this.idle.values()) for (const p of list.splice(0)) p.socket.destroy();
     this.idle.clear();
     this.sessions.clear();
   }
 }
 
-interface ExchangeHooks {
-  onHead(head: UpstreamResponseHead): void;
-  onBody(chunk: Buffer | undefined, last: boolean): void;
-  onError(error: Error, afterHead: boolean): void;
-  /** Present when the exchange may be retried on a new connection; returns whether it was. */
-  retry: (() => boolean) | undefined;
-  release(reusable: boolean): void;
-}
-
 type Framing = { kind: 'none' } | { kind: 'length'; left: number } | { kind: 'chunked' } | { kind: 'close' };
 
 /** One request/response on one connection. */
-class Exchange {
+class Exchange implements UpstreamCall {
   private buf: Buffer | undefined;
   private state: 'head' | 'body' | 'done' = 'head';
   private framing: Framing = { kind: 'none' };
@@ -219,22 +199,19 @@ class Exchange {
   private keepAlive = true;
   private received = false;
   private readonly socket: net.Socket;
-  private readonly onData = (d: Buffer) => this.data(d);
-  private readonly onEnd = () => this.end();
-  private readonly onClose = () => this.fail(new Error('the backend closed the connection'));
-  private readonly onSocketError = (e: Error) => this.fail(e);
+  /** After a retry, the exchange on the new connection (abort() goes there). */
+  private next: Exchange | undefined;
 
   constructor(
-    pooled: PooledSocket,
+    private readonly pool: UpstreamPool,
+    private readonly pooled: PooledSocket,
     private readonly req: UpstreamRequest,
-    private readonly hooks: ExchangeHooks,
+    private readonly handler: UpstreamHandler,
+    /** Present when the exchange may be sent again on a new connection (see UpstreamPool.request). */
+    private readonly retry: (() => Exchange | false) | undefined,
   ) {
     this.socket = pooled.socket;
-    const s = this.socket;
-    s.on('data', this.onData);
-    s.on('end', this.onEnd);
-    s.on('close', this.onClose);
-    s.on('error', this.onSocketError);
+    pooled.owner = this;
     this.write();
   }
 
@@ -279,36 +256,31 @@ class Exchange {
   }
 
   abort(): void {
+    if (this.next) return this.next.abort();
     if (this.state === 'done') return;
     this.state = 'done';
-    this.detach();
     this.socket.destroy();
-    this.hooks.release(false);
+    this.pool.release(this.pooled, false);
   }
 
-  private detach(): void {
-    const s = this.socket;
-    s.removeListener('data', this.onData);
-    s.removeListener('end', this.onEnd);
-    s.removeListener('close', this.onClose);
-    s.removeListener('error', this.onSocketError);
-    // A late 'error' on a destroyed socket must not be unhandled.
-    if (s.listenerCount('error') === 0) s.on('error', () => undefined);
-  }
-
-  private fail(e: Error): void {
+  fail(e: Error): void {
     if (this.state === 'done') return;
     const afterHead = this.state === 'body';
     this.state = 'done';
-    this.detach();
     this.socket.destroy();
-    this.hooks.release(false);
+    this.pool.release(this.pooled, false);
     // A kept-alive connection the backend closed just before our request: once more on a new one.
-    if (!this.received && this.hooks.retry?.()) return;
-    this.hooks.onError(e, afterHead);
+    if (!this.received && this.retry) {
+      const again = this.retry();
+      if (again) {
+        this.next = again;
+        return;
+      }
+    }
+    this.handler.onError(e, afterHead);
   }
 
-  private end(): void {
+  end(): void {
     if (this.state === 'body' && this.framing.kind === 'close') {
       this.finish(false, undefined);
       return;
@@ -318,12 +290,11 @@ class Exchange {
 
   private finish(reusable: boolean, last: Buffer | undefined): void {
     this.state = 'done';
-    this.detach();
-    this.hooks.release(reusable && this.keepAlive);
-    this.hooks.onBody(last, true);
+    this.pool.release(this.pooled, reusable && this.keepAlive);
+    this.handler.onBody(last, true);
   }
 
-  private data(d: Buffer): void {
+  data(d: Buffer): void {
     if (this.state === 'done') return;
     this.received = true;
     try {
@@ -360,7 +331,7 @@ class Exchange {
       this.framing = framingOf(head, this.req.method);
       this.keepAlive = head.keepAlive && this.framing.kind !== 'close';
       this.state = 'body';
-      this.hooks.onHead(head.head);
+      this.handler.onHead(head.head);
       return true;
     }
   }
@@ -375,7 +346,7 @@ class Exchange {
       return;
     }
     if (f.kind === 'close') {
-      if (d && d.length) this.hooks.onBody(d, false);
+      if (d && d.length) this.handler.onBody(d, false);
       return;
     }
     if (f.kind === 'length') {
@@ -385,7 +356,7 @@ class Exchange {
       }
       if (d.length < f.left) {
         f.left -= d.length;
-        this.hooks.onBody(d, false);
+        this.handler.onBody(d, false);
         return;
       }
       if (d.length > f.left) this.keepAlive = false;
@@ -406,11 +377,11 @@ class Exchange {
       if (c.phase === 'data') {
         if (d.length <= c.left) {
           c.left -= d.length;
-          this.hooks.onBody(d, false);
+          this.handler.onBody(d, false);
           if (c.left === 0) c.phase = 'data-crlf';
           return;
         }
-        this.hooks.onBody(d.subarray(0, c.left), false);
+        this.handler.onBody(d.subarray(0, c.left), false);
         d = d.subarray(c.left);
         c.left = 0;
         c.phase = 'data-crlf';
