@@ -40,6 +40,8 @@ export interface PolicyRunOptions {
   readonly clock?: Clock;
   readonly namedValues?: Map<string, string>;
   readonly valueCache?: import('./runtime.js').ValueCache;
+  /** The service's parsed-certificate cache (context.Deployment); none by default. */
+  readonly certificateCache?: import('../pki/index.js').CertificateCache;
   /** Chain results shared across runs (a running gateway keeps one); a fresh one per run otherwise. */
   readonly trustCache?: import('./runtime.js').TrustCache;
   /** Subscription id for rate-limit (undefined: no subscription). */
@@ -84,7 +86,7 @@ async function runPrepared(pipeline: import('./document.js').ComposedPipeline, d
     intermediates: options.store?.intermediates ?? [],
     clientCredential: options.store?.clientCredential ?? (() => undefined),
   };
-  const deployment: HostDeployment = { region: 'local', serviceName: 'apim', serviceId: '/apim', gatewayId: 'managed', certificates: store.certificates, trustedRoots: store.trustedRoots, intermediates: store.intermediates };
+  const deployment: HostDeployment = { region: 'local', serviceName: 'apim', serviceId: '/apim', gatewayId: 'managed', certificates: store.certificates, trustedRoots: store.trustedRoots, intermediates: store.intermediates, ...(options.certificateCache ? { certificateCache: options.certificateCache } : {}) };
   const ctx = new RequestContext({ request, deployment, clock: options.clock ?? systemClock });
   if (options.subscriptionId) ctx.subscription = { id: options.subscriptionId, name: 's', key: 'k', primaryKey: 'k', secondaryKey: 'k2', createdDate: new Date(0) };
   const backendRequests: BackendRequest[] = [];

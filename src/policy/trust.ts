@@ -15,12 +15,26 @@ export function normalizeName(dn: string): string {
     .join(',');
 }
 
+/**
+ * Whether `issuer` issued `child`, remembered per child object and issuer (a pure answer: names
+ * and a signature check). A running service passes the certificate its CertificateCache holds for
+ * the DER, so a returning client certificate is checked once, not on every request.
+ */
+const issuedMemo = new WeakMap<Certificate, Map<string, boolean>>();
+
 function issued(issuer: Certificate, child: Certificate): boolean {
+  let memo = issuedMemo.get(child);
+  const hit = memo?.get(issuer.sha256);
+  if (hit !== undefined) return hit;
+  let r: boolean;
   try {
-    return child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
+    r = child.x509.checkIssued(issuer.x509) && child.x509.verify(issuer.x509.publicKey);
   } catch {
-    return false;
+    r = false;
   }
+  if (!memo) issuedMemo.set(child, (memo = new Map()));
+  if (memo.size < 64) memo.set(issuer.sha256, r);
+  return r;
 }
 
 /** Builds the chain of `leaf` to one of `anchors` (using `intermediates`), checking validity at `at`. */

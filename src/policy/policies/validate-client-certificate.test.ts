@@ -90,3 +90,28 @@ test('a remembered chain result holds only between the validity boundaries it wa
   const expected: [number, boolean][] = [[20, true], [5, false], [20, true], [5, false], [41, false], [12, true], [95, false]];
   for (const [d, want] of expected) assert.equal(at(d), want, `day ${d}`);
 });
+
+test('issuer identities of a returning certificate check the issuer signature once, not on every request or connection', async () => {
+  const { X509Certificate } = await import('node:crypto');
+  const { CertificateCache, certificateFromDer } = await import('../../pki/index.js');
+  const cache = new CertificateCache(8);
+  const realVerify = X509Certificate.prototype.verify;
+  let verifies = 0;
+  X509Certificate.prototype.verify = function (this: InstanceType<typeof X509Certificate>, key) {
+    verifies++;
+    return realVerify.call(this, key);
+  };
+  try {
+    const policy = vcc('<identity issuer-certificate-id="dev-ca"/>', 'validate-revocation="false" validate-trust="false"');
+    for (let i = 0; i < 20; i++) {
+      // Each request arrives on a new connection: its own parsed copy of the same certificate.
+      const r = await runPolicy(policy, { certificate: certificateFromDer(Buffer.from(client1.der)), store, clock: fixedClock('2030-01-01T00:00:00Z'), certificateCache: cache });
+      assert.equal(r.ctx.lastError?.reason, undefined);
+    }
+    const other = await runPolicy(policy, { certificate: certificateFromDer(Buffer.from(tst1.der)), store, clock: fixedClock('2030-01-01T00:00:00Z'), certificateCache: cache });
+    assert.equal(other.ctx.lastError?.reason, 'ClientCertificateIdentityNotMatched');
+  } finally {
+    X509Certificate.prototype.verify = realVerify;
+  }
+  assert.ok(verifies <= 2, `${verifies} signature checks for 21 requests`);
+});

@@ -92,7 +92,11 @@ export const validateClientCertificate: PolicyDefinition = {
       ...cc.meta(el),
       run(st) {
         const ctx = st.ctx;
-        const cert = ctx.request.certificate;
+        const presented = ctx.request.certificate;
+        // The service's certificate for these bytes: one object per certificate, not per connection,
+        // so that what is remembered about it (issuer checks) serves every request.
+        const cache = ctx.deployment.certificateCache;
+        const cert = presented && cache ? cache.fromDer(presented.der) : presented;
         let failure: PolicyFailure | undefined;
         if (!cert) failure = fail('ClientCertificateNotFound', 'no_client_cert', 'Client certificate missing');
         else {
