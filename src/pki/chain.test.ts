@@ -92,6 +92,12 @@ test('basicConstraints, pathLen, keyUsage, EKU on issuers, unknown critical exte
   assert.deepEqual(r.status, ['HasNotSupportedCriticalExtension']);
   const fine = await generateCertificate({ ...base, subject: 'CN=Fine', issuer: by(ca), extraExtensions: [{ oid: '1.3.6.1.4.1.55738.666.1', critical: false, value: Buffer.from([0x05, 0x00]) }] });
   assert.equal(verifyChain(fine.certificate, { anchors: [ca.certificate] }).valid, true);
+  // issuerAltName is not among the critical extensions OpenSSL supports (X509_supported_extension).
+  const ian = seq(tlv(0x82, Buffer.from('ca.example')));
+  const criticalIan = await generateCertificate({ ...base, subject: 'CN=IAN', issuer: by(ca), extraExtensions: [{ oid: '2.5.29.18', critical: true, value: ian }] });
+  assert.deepEqual(verifyChain(criticalIan.certificate, { anchors: [ca.certificate] }).status, ['HasNotSupportedCriticalExtension']);
+  const plainIan = await generateCertificate({ ...base, subject: 'CN=IAN', issuer: by(ca), extraExtensions: [{ oid: '2.5.29.18', critical: false, value: ian }] });
+  assert.equal(verifyChain(plainIan.certificate, { anchors: [ca.certificate] }).valid, true);
 });
 
 test('path building backtracks: an expired and a wrong-key intermediate with the same name come first', async () => {

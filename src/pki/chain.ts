@@ -46,9 +46,13 @@ const POLICY_EXTENSIONS: Readonly<Record<string, string>> = {
   [OID_IAP]: 'inhibitAnyPolicy',
 };
 
-/** Critical extensions accepted without a view of their own (the others are decoded in certInfo). */
+/**
+ * Critical extensions accepted without a view of their own (the others are decoded in certInfo):
+ * cRLDistributionPoints, which OpenSSL (under .NET on Linux) and rustls-webpki count as supported.
+ * issuerAltName is not among OpenSSL's supported extensions, so a critical one is refused
+ * (HasNotSupportedCriticalExtension), as X509Chain on Linux refuses it.
+ */
 const KNOWN_CRITICAL = new Set([
-  '2.5.29.18', // issuerAltName
   '2.5.29.31', // cRLDistributionPoints
 ]);
 
