@@ -1,7 +1,7 @@
 /**
  * Micro-benchmarks of the per-request and per-connection work the profiles of `npm run bench`
  * point at, each in µs per call (median of 5 rounds, each bounded in count and time), on the
- * seed's certificates generated at run time. Usage: node --import tsx bench/micro.ts
+ * seed's certificates generated at run time. Usage: node --import tsx bench/micro.ts [--apim]
  *
  * Not part of `npm test`; numbers go to docs/benchmarks.md.
  */
@@ -14,6 +14,9 @@ import { createCertificateTree } from '../src/cli/commands/certs.js';
 import { CertificateCache, certificateFromDer, verifyChain, generateCertificate, type Certificate } from '../src/pki/index.js';
 import { batchedLines, createLogger } from '../src/core/logger.js';
 import { HeaderMap } from '../src/core/headers.js';
+import { DiagnosticBag } from '../src/core/diagnostics.js';
+import { adaptApiManagement } from '../src/config/resources/apiManagement.js';
+import { startApiManagement } from '../src/apim/index.js';
 
 interface Row {
   readonly name: string;
@@ -36,7 +39,84 @@ function measure(name: string, fn: () => unknown, maxCalls = 20_000, maxMs = 400
   return { name, us: rounds[2]! };
 }
 
+/** As measure, for a call that returns a promise: the calls of a round run one after the other. */
+async function measureAsync(name: string, fn: () => Promise<unknown>, maxCalls = 20_000, maxMs = 400): Promise<Row> {
+  for (let i = 0; i < Math.min(200, maxCalls); i++) await fn(); // warm-up
+  const rounds: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    let n = 0;
+    while (n < maxCalls && performance.now() - t0 < maxMs / 5) {
+      await fn();
+      n++;
+    }
+    rounds.push(((performance.now() - t0) * 1000) / n);
+  }
+  rounds.sort((a, b) => a - b);
+  return { name, us: rounds[2]! };
+}
+
+/**
+ * API Management's in-process hand-off (what `gatehouse up` runs per request of the seed chain
+ * behind the edge), on an operation whose policy answers at once with a few headers: the
+ * per-request cost of the handler itself (host header, request, match, pipeline, wire answer, log
+ * record), without the policy expressions.
+ */
+async function apimRows(): Promise<Row[]> {
+  const type = (t: string) => `Microsoft.ApiManagement/service${t ? '/' + t : ''}`;
+  const id = (t: string, n: string) => `/subscriptions/0/resourceGroups/g/providers/${type(t)}/${n.split('/').join(`/${t.split('/')[0]}/`)}`;
+  const r = (t: string, name: string, properties: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ type: type(t), name, id: id(t, name), properties, ...extra });
+  const policy = `<policies><inbound><base /><return-response><set-status code="200" reason="OK" /><set-header name="Content-Type" exists-action="override"><value>text/plain</value></set-header><set-header name="X-Answer" exists-action="override"><value>micro</value></set-header><set-body>ok</set-body></return-response></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`;
+  const bag = new DiagnosticBag();
+  const [model] = adaptApiManagement(
+    [
+      r('', 'apim-micro', { publisherEmail: 'a@b.c', publisherName: 'T' }, { sku: { name: 'Developer', capacity: 1 } }),
+      r('apis', 'apim-micro/client-cert', { displayName: 'C', path: 'client-cert', protocols: ['https'], subscriptionRequired: false }),
+      r('apis/operations', 'apim-micro/client-cert/validate', { displayName: 'V', method: 'GET', urlTemplate: '/validate-from-agw' }),
+      r('apis/operations/policies', 'apim-micro/client-cert/validate/policy', { format: 'rawxml', value: policy }),
+    ] as never,
+    { diagnostics: bag, baseDir: process.cwd() },
+  );
+  if (bag.hasErrors || !model) throw new Error(`micro: the API Management model has errors: ${bag.items.map((d) => d.message).join('; ')}`);
+  const tlsCert = await generateCertificate({ subject: 'CN=apim-micro.azure-api.net', dnsNames: ['apim-micro.azure-api.net'], keyAlgorithm: 'ec-p256', extendedKeyUsage: ['serverAuth'], notAfter: new Date(Date.now() + 86_400_000) });
+  const pem = `-----BEGIN CERTIFICATE-----\n${tlsCert.certificate.der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
+  const rows: Row[] = [];
+  const rawHeaders = [
+    'Host', 'apim-micro.azure-api.net', 'User-Agent', 'wrk', 'Accept', '*/*', 'X-Forwarded-For', '127.0.0.1:40000', 'X-Forwarded-Proto', 'https', 'X-Forwarded-Port', '53029',
+    'X-Original-URL', '/client-cert/validate-from-agw', 'X-AppGW-Trace-Id', 'b326f98a77c24a5f0000000000000001', 'X-ARR-ClientCert', '-----BEGIN%20CERTIFICATE-----%0A' + 'A'.repeat(1600), 'Connection', 'keep-alive',
+  ];
+  const request = { method: 'GET', target: '/client-cert/validate-from-agw', rawHeaders, body: undefined, remoteAddress: '127.0.0.4', remotePort: 40000 };
+  for (const [label, logger] of [
+    ['no log', undefined],
+    ['logging to a no-op writer', createLogger({ write: () => {} }).child({ resource: 'apim-micro' })],
+  ] as const) {
+    const apim = await startApiManagement(model, { tls: { cert: pem, key: tlsCert.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string }, portMap: new Map([[443, 0]]), ...(logger ? { logger } : {}) });
+    try {
+      const answer = await apim.inProcess.handle(request);
+      if (answer.statusCode !== 200 || answer.body?.toString() !== 'ok') throw new Error(`micro: the API Management answer is ${answer.statusCode} ${answer.body?.toString()}`);
+      rows.push(await measureAsync(`apim inProcess.handle (GET, return-response with 2 headers, ${label})`, () => apim.inProcess.handle(request), 20_000, 1000));
+    } finally {
+      await apim.close();
+    }
+  }
+  const apimLog = createLogger({ write: () => {} }).child({ resource: 'apim-micro' });
+  const apimRecord = { level: 'info' as const, msg: 'request', method: 'GET', path: '/client-cert/validate-from-agw', status: 200, api: 'client-cert', operation: 'validate', ms: 0.123 };
+  rows.push(measure('logger.log(API Management request record) → JSON line, no write', () => apimLog.log(apimRecord)));
+  return rows;
+}
+
+function print(rows: readonly Row[]): void {
+  const width = Math.max(...rows.map((r) => r.name.length));
+  process.stdout.write(`node ${process.version}; µs per call, median of 5 rounds\n`);
+  for (const r of rows) process.stdout.write(`${r.name.padEnd(width)}  ${r.us.toFixed(2).padStart(9)} µs\n`);
+}
+
 async function main(): Promise<void> {
+  // --apim: only API Management's per-request rows (and the logger rows they depend on).
+  if (process.argv.includes('--apim')) {
+    print(await apimRows());
+    return;
+  }
   const tree = await createCertificateTree(24);
   const get = (n: string) => tree.find((e) => e.name === n)!.issued;
   const root = get('root-ca');
@@ -140,10 +220,9 @@ async function main(): Promise<void> {
     });
   });
   rows.push(...peerRows);
+  rows.push(...(await apimRows()));
 
-  const width = Math.max(...rows.map((r) => r.name.length));
-  process.stdout.write(`node ${process.version}; µs per call, median of 5 rounds\n`);
-  for (const r of rows) process.stdout.write(`${r.name.padEnd(width)}  ${r.us.toFixed(2).padStart(9)} µs\n`);
+  print(rows);
 }
 
 await main();

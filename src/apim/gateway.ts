@@ -297,13 +297,16 @@ export class ApimGateway {
     const q = req.target.indexOf('?');
     const rawPath = q < 0 ? req.target : req.target.slice(0, q);
     const rawQuery = q < 0 ? '' : req.target.slice(q + 1);
-    let path: string;
-    try {
-      path = decodeURI(rawPath);
-    } catch {
-      path = rawPath;
+    let path = rawPath;
+    // Without a '%' there is nothing to decode (decodeURI would return the same string).
+    if (rawPath.includes('%')) {
+      try {
+        path = decodeURI(rawPath);
+      } catch {
+        path = rawPath;
+      }
     }
-    if (path.toLowerCase() === STATUS_PATH || path.toLowerCase() === INTERNAL_STATUS_PATH) {
+    if ((path.length === STATUS_PATH.length || path.length === INTERNAL_STATUS_PATH.length) && isStatusPath(path.toLowerCase())) {
       return { response: { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: { bytes: undefined } }, extraHeaders: [], logReason: 'status_endpoint', api: undefined, operation: undefined, lastError: undefined };
     }
     const query = parseQuery(rawQuery);
@@ -330,8 +333,8 @@ export class ApimGateway {
     let pipeline: ComposedPipeline = this.globalPipeline;
     let initial: PolicyFailure | undefined;
     let opName: string | undefined;
-    let templateQueryNames: ReadonlySet<string> = new Set();
-    let operationResponses: NonNullable<ApimOperation['responses']> = [];
+    let templateQueryNames: ReadonlySet<string> = NO_NAMES;
+    let operationResponses: NonNullable<ApimOperation['responses']> = NO_RESPONSES;
     let preflightOnly = false;
     if (!matchedApi) {
       initial = notFound();
@@ -433,6 +436,10 @@ export class ApimGateway {
     };
   }
 }
+
+const NO_NAMES: ReadonlySet<string> = new Set();
+const NO_RESPONSES: NonNullable<ApimOperation['responses']> = Object.freeze([]);
+const isStatusPath = (lower: string) => lower === STATUS_PATH || lower === INTERNAL_STATUS_PATH;
 
 function notFound(): PolicyFailure {
   return new PolicyFailure({

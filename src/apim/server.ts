@@ -21,7 +21,7 @@ import { certificateFromDer, loadCertificates, type Certificate, type PlatformCa
 import type { RateLimitStore } from '../policy/runtime.js';
 import { NodeBackendClient } from './backend-client.js';
 import { ApimCodes } from './errors.js';
-import { ApimGateway, type ApimAnswer } from './gateway.js';
+import { ApimGateway, type ApimAnswer, type IncomingApimRequest } from './gateway.js';
 import { MemoryRateLimitStore } from './rate-limit-store.js';
 import { peekServerName } from './sni.js';
 
@@ -96,24 +96,60 @@ export async function checkApiManagement(model: ApiManagementModel): Promise<Dia
 const INTERNAL_ERROR_BODY = '{ "statusCode": 500, "message": "Internal server error" }';
 
 /** The Host header split into host name and port (443 when absent); IPv6 brackets removed. */
-function splitHost(hostHeader: string): { host: string; port: number } {
+function splitHost(hostHeader: string): { readonly host: string; readonly port: number } {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostHeader);
   return { host: m ? m[1]!.replace(/^\[|\]$/g, '') : hostHeader, port: m?.[2] ? Number(m[2]) : 443 };
 }
 
+/**
+ * splitHost with the last few Host headers remembered: a service is called by a handful of host
+ * names, so the split is made once per name rather than once per request (bounded: at most 16 kept).
+ */
+function hostSplitter(): (hostHeader: string) => { readonly host: string; readonly port: number } {
+  const seen = new Map<string, { readonly host: string; readonly port: number }>();
+  return (hostHeader) => {
+    let split = seen.get(hostHeader);
+    if (split === undefined) {
+      split = splitHost(hostHeader);
+      if (seen.size >= 16) seen.clear();
+      seen.set(hostHeader, split);
+    }
+    return split;
+  };
+}
+
+/** The client address as the gateway sees it (an IPv4-mapped IPv6 address as IPv4). */
+function ipAddressOf(remoteAddress: string): string {
+  return remoteAddress.startsWith('::ffff:') ? remoteAddress.slice(7) : remoteAddress;
+}
+
 /** The log record of one request the gateway answered (the same for the HTTPS and the in-process hop). */
 function requestRecord(method: string, path: string, answer: ApimAnswer, started: number): LogRecord {
-  return {
-    level: 'info',
-    msg: 'request',
-    method,
-    path,
-    status: answer.response.statusCode,
-    ...(answer.logReason ? { reason: answer.logReason } : {}),
-    ...(answer.lastError ? { lastError: answer.lastError } : {}),
-    ...(answer.api ? { api: answer.api } : {}),
-    ...(answer.operation ? { operation: answer.operation } : {}),
-    ms: Math.round((performance.now() - started) * 1000) / 1000,
+  // Built field by field in the order the log line shows them (no object spreads per request).
+  const record: { level: 'info'; msg: string; [field: string]: unknown } = { level: 'info', msg: 'request', method, path, status: answer.response.statusCode };
+  if (answer.logReason) record.reason = answer.logReason;
+  if (answer.lastError) record.lastError = answer.lastError;
+  if (answer.api) record.api = answer.api;
+  if (answer.operation) record.operation = answer.operation;
+  record.ms = Math.round((performance.now() - started) * 1000) / 1000;
+  return record;
+}
+
+/**
+ * The Date header value (RFC 7231 IMF-fixdate, as Node's server writes it), made once per second
+ * rather than once per answer.
+ */
+export function httpDateCache(): () => string {
+  let second = -1;
+  let text = '';
+  return () => {
+    const now = Date.now();
+    const s = Math.floor(now / 1000);
+    if (s !== second) {
+      second = s;
+      text = new Date(s * 1000).toUTCString();
+    }
+    return text;
   };
 }
 
@@ -190,6 +226,8 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
   const servers = mixed ? [server, makeServer(true)] : [server];
 
   const maxBody = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const hostOf = hostSplitter();
+  const httpDate = httpDateCache();
   const peerCerts = new WeakMap<TLSSocket, Certificate | null>();
   const certOf = (socket: TLSSocket): Certificate | undefined => {
     let c = peerCerts.get(socket);
@@ -222,16 +260,17 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
         writeAnswer(res, req.method ?? 'GET', { statusCode: 413, statusReason: 'Payload Too Large', headers: new HeaderMap([['Content-Type', 'application/json']]), body: { bytes: Buffer.from('{ "statusCode": 413, "message": "Request entity too large" }') } }, []);
         return;
       }
-      const hostHeader = req.headers.host ?? defaultHost;
+      const hostPort = hostOf(req.headers.host ?? defaultHost);
       const started = performance.now();
       gateway
         .handle({
           method: (req.method ?? 'GET').toUpperCase(),
           target: req.url ?? '/',
-          ...splitHost(hostHeader),
+          host: hostPort.host,
+          port: hostPort.port,
           headers: HeaderMap.fromRaw(req.rawHeaders),
           body: chunks.length ? Buffer.concat(chunks) : undefined,
-          ipAddress: (socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
+          ipAddress: ipAddressOf(socket.remoteAddress ?? ''),
           certificate: certOf(socket),
         })
         .then((answer: ApimAnswer) => {
@@ -329,80 +368,85 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
   // In-process hand-off: what onRequest does, for a request that did not cross a socket.
   let serverNames = namesServedByDefaultCertificate(model, tlsMaterial.cert);
   let allowedPeer: { readonly address: string; readonly until: number } | undefined;
+  /** The in-process answer to a request whose body (if any) has been read. */
+  const answerInProcess = (r: InProcessRequest, body: Buffer | undefined): Promise<InProcessResponse> => {
+    const method = r.method.toUpperCase();
+    let request: IncomingApimRequest;
+    try {
+      let hostHeader: string | undefined;
+      const raw = r.rawHeaders;
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const name = raw[i]!;
+        if (name.length === 4 && name.toLowerCase() === 'host') {
+          hostHeader = raw[i + 1];
+          break;
+        }
+      }
+      const hostPort = hostOf(hostHeader ?? defaultHost);
+      request = { method, target: r.target, host: hostPort.host, port: hostPort.port, headers: HeaderMap.fromRaw(raw), body, ipAddress: ipAddressOf(r.remoteAddress), certificate: undefined };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const started = performance.now();
+    return gateway
+      .handle(request)
+      .then((answer: ApimAnswer) => {
+        const wire = wireAnswer(method, answer.response, answer.extraHeaders, httpDate);
+        logger.log(requestRecord(r.method, r.target, answer, started));
+        return wire;
+      })
+      .catch((e: unknown) => {
+        logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
+        const errorBody = Buffer.from(INTERNAL_ERROR_BODY);
+        return { statusCode: 500, statusMessage: 'Internal Server Error', rawHeaders: ['Content-Type', 'application/json', 'Date', httpDate(), 'Content-Length', String(errorBody.length)], body: method === 'HEAD' ? undefined : errorBody };
+      });
+  };
   const inProcess: InProcessHandler = {
     get serverNames() {
       return serverNames;
     },
-    handle: (r: InProcessRequest) =>
-      new Promise<InProcessResponse>((resolve, reject) => {
-        if (allow) {
-          // Over the socket the NSG decides once per connection and a keep-alive connection carries
-          // many requests: here an allowed peer stays allowed for a second (a changed NSG after a
-          // reload applies within that second; open socket connections keep going).
-          const now = performance.now();
-          if (!(allowedPeer && allowedPeer.address === r.remoteAddress && allowedPeer.until > now)) {
-            const decision = allow(r.remoteAddress, r.remotePort);
-            if (!decision.allowed) {
-              logger.log({ level: 'warn', msg: 'connection denied', reason: 'nsg_denied', rule: decision.rule, peer: `${r.remoteAddress}:${r.remotePort}` });
-              // What the edge's HTTPS client reports when the socket is reset before TLS.
-              reject(Object.assign(new Error(`connect ECONNRESET ${host}:${localPort}`), { code: 'ECONNRESET' }));
-              return;
-            }
-            allowedPeer = { address: r.remoteAddress, until: now + 1000 };
+    handle: (r: InProcessRequest): Promise<InProcessResponse> => {
+      if (allow) {
+        // Over the socket the NSG decides once per connection and a keep-alive connection carries
+        // many requests: here an allowed peer stays allowed for a second (a changed NSG after a
+        // reload applies within that second; open socket connections keep going).
+        const now = performance.now();
+        if (!(allowedPeer && allowedPeer.address === r.remoteAddress && allowedPeer.until > now)) {
+          const decision = allow(r.remoteAddress, r.remotePort);
+          if (!decision.allowed) {
+            logger.log({ level: 'warn', msg: 'connection denied', reason: 'nsg_denied', rule: decision.rule, peer: `${r.remoteAddress}:${r.remotePort}` });
+            // What the edge's HTTPS client reports when the socket is reset before TLS.
+            return Promise.reject(Object.assign(new Error(`connect ECONNRESET ${host}:${localPort}`), { code: 'ECONNRESET' }));
           }
+          allowedPeer = { address: r.remoteAddress, until: now + 1000 };
         }
+      }
+      const body = r.body;
+      // Most requests through the hop have no body: answered without reading a stream.
+      if (!body) return answerInProcess(r, undefined);
+      return new Promise<InProcessResponse>((resolve, reject) => {
         const chunks: Buffer[] = [];
         let size = 0;
         let tooLarge = false;
-        const ended = () => {
-          const method = r.method.toUpperCase();
-          if (tooLarge) {
-            resolve(wireAnswer(method, { statusCode: 413, statusReason: 'Payload Too Large', headers: new HeaderMap([['Content-Type', 'application/json']]), body: { bytes: Buffer.from('{ "statusCode": 413, "message": "Request entity too large" }') } }, []));
-            return;
-          }
-          let hostHeader: string | undefined;
-          for (let i = 0; i + 1 < r.rawHeaders.length; i += 2) {
-            if (r.rawHeaders[i]!.toLowerCase() === 'host') {
-              hostHeader = r.rawHeaders[i + 1];
-              break;
-            }
-          }
-          hostHeader ??= defaultHost;
-          const started = performance.now();
-          gateway
-            .handle({
-              method,
-              target: r.target,
-              ...splitHost(hostHeader),
-              headers: HeaderMap.fromRaw(r.rawHeaders as string[]),
-              body: chunks.length ? Buffer.concat(chunks) : undefined,
-              ipAddress: r.remoteAddress.replace(/^::ffff:/, ''),
-              certificate: undefined,
-            })
-            .then((answer: ApimAnswer) => {
-              const wire = wireAnswer(r.method, answer.response, answer.extraHeaders);
-              resolve(wire);
-              logger.log(requestRecord(r.method, r.target, answer, started));
-            })
-            .catch((e: unknown) => {
-              logger.log({ level: 'error', msg: 'request failed', error: messageOf(e) });
-              const body = Buffer.from(INTERNAL_ERROR_BODY);
-              resolve({ statusCode: 500, statusMessage: 'Internal Server Error', rawHeaders: ['Content-Type', 'application/json', 'Date', new Date().toUTCString(), 'Content-Length', String(body.length)], body: r.method.toUpperCase() === 'HEAD' ? undefined : body });
-            });
-        };
-        const body = r.body;
-        if (!body) {
-          ended();
-          return;
-        }
         body.on('data', (c: Buffer) => {
           size += c.length;
           if (size > maxBody) tooLarge = true;
           else chunks.push(c);
         });
         body.on('error', (e: Error) => reject(e));
-        body.on('end', ended);
-      }),
+        body.on('end', () => {
+          if (!tooLarge) {
+            resolve(answerInProcess(r, chunks.length ? Buffer.concat(chunks) : undefined));
+            return;
+          }
+          try {
+            resolve(wireAnswer(r.method.toUpperCase(), { statusCode: 413, statusReason: 'Payload Too Large', headers: new HeaderMap([['Content-Type', 'application/json']]), body: { bytes: Buffer.from('{ "statusCode": 413, "message": "Request entity too large" }') } }, [], httpDate));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+    },
   };
   const running = {
     name: model.name,
@@ -487,13 +531,16 @@ function namesServedByDefaultCertificate(m: ApiManagementModel, certPem: string)
 
 /** What Node's writeHead refuses in a status message (checkInvalidHeaderChar). */
 const INVALID_STATUS_MESSAGE = /[^\t\x20-\x7e\x80-\xff]/;
+/** A header name Node writes (checkIsHttpToken). */
+const HTTP_TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
 
 /**
  * The answer as the HTTPS hop carries it: the raw headers writeAnswer gives Node, then the Date
  * Node's server adds when none was set (Connection/Keep-Alive, which a proxy drops, are left out).
  * Throws as writeHead would on a status code, status message or header Node refuses to write.
+ * `method` is upper case; `date` gives the Date header value.
  */
-function wireAnswer(method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): InProcessResponse {
+function wireAnswer(method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[], date: () => string): InProcessResponse {
   const statusCode = r.statusCode | 0;
   if (statusCode < 100 || statusCode > 999) throw Object.assign(new RangeError(`Invalid status code: ${r.statusCode}`), { code: 'ERR_HTTP_INVALID_STATUS_CODE' });
   const statusMessage = r.statusReason || STATUS_CODES[statusCode] || 'unknown';
@@ -501,12 +548,17 @@ function wireAnswer(method: string, r: { statusCode: number; statusReason: strin
   const { raw, body } = answerParts(r, extra);
   let hasDate = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    validateHeaderName(raw[i]!);
-    validateHeaderValue(raw[i]!, raw[i + 1]!);
-    if (!hasDate && raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'date') hasDate = true;
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    // The checks writeHead makes; Node's own validators only for a header that fails them, to throw its errors.
+    if (!HTTP_TOKEN.test(name) || typeof value !== 'string' || INVALID_STATUS_MESSAGE.test(value)) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
+    if (!hasDate && name.length === 4 && name.toLowerCase() === 'date') hasDate = true;
   }
-  if (!hasDate) raw.push('Date', new Date().toUTCString());
-  return { statusCode, statusMessage, rawHeaders: raw, body: method.toUpperCase() === 'HEAD' ? undefined : body };
+  if (!hasDate) raw.push('Date', date());
+  return { statusCode, statusMessage, rawHeaders: raw, body: method === 'HEAD' ? undefined : body };
 }
 
 function writeAnswer(res: ServerResponse, method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): void {
