@@ -237,6 +237,8 @@ export class RequestState {
   cacheKey: string | undefined;
   /** Why the gateway answered itself, for the log ('no_client_cert' …). */
   logReason: string | undefined;
+  /** quota-by-key counter keys already counted by this request (each is counted once per request). */
+  quotaKeysCounted: Set<string> | undefined;
 
   constructor(ctx: HostContext, services: PolicyServices, target: BackendTarget, relativePath: string) {
     this.ctx = ctx;

@@ -62,3 +62,16 @@ test('a full store drops counters of ended periods before live ones', () => {
   assert.equal(store.count('live', 3, 100_000, 1, 3000).allowed, false, 'the live counter survived');
   assert.ok(store.size <= 10, `size ${store.size}`);
 });
+
+test('quota-by-key: two statements with the same counter key count a request once', async () => {
+  const store = new MemoryRateLimitStore();
+  // As at API and operation scope: the same key twice in one request.
+  const policy = inbound('<quota-by-key calls="3" renewal-period="3600" counter-key="shared" /><quota-by-key calls="3" renewal-period="3600" counter-key="shared" />');
+  for (let i = 0; i < 3; i++) assert.equal((await runPolicy(policy, { rateLimits: store, clock: at(i * 1000) })).backendRequests.length, 1, `request ${i + 1}`);
+  const over = await runPolicy(policy, { rateLimits: store, clock: at(5000) });
+  assert.equal(over.ctx.response.statusCode, 403);
+  // Different keys are different counters, each counted.
+  const two = inbound('<quota-by-key calls="1" renewal-period="3600" counter-key="a" /><quota-by-key calls="1" renewal-period="3600" counter-key="b" />');
+  assert.equal((await runPolicy(two, { rateLimits: store, clock: at(0) })).backendRequests.length, 1);
+  assert.equal((await runPolicy(two, { rateLimits: store, clock: at(1000) })).ctx.response.statusCode, 403);
+});

@@ -76,7 +76,13 @@ export const quotaByKey: PolicyDefinition = {
       run(st) {
         if (!calls || !period || !key) return;
         const ctx = st.ctx;
-        count(st, `quota-by-key:${key.get(ctx)}`, calls.get(ctx), period.get(ctx), condition.get(ctx) ? incr.get(ctx) : 0, Number.isNaN(startMs) ? 0 : startMs, 'quota-by-key');
+        const counterKey = `quota-by-key:${key.get(ctx)}`;
+        // "If multiple policies would increment the same key value, it is incremented only once per
+        // request" (quota-by-key-policy.md): a second statement checks the counter without adding.
+        const counted = (st.quotaKeysCounted ??= new Set());
+        const amount = counted.has(counterKey) || !condition.get(ctx) ? 0 : incr.get(ctx);
+        count(st, counterKey, calls.get(ctx), period.get(ctx), amount, Number.isNaN(startMs) ? 0 : startMs, 'quota-by-key');
+        if (amount > 0) counted.add(counterKey);
       },
     };
   },
