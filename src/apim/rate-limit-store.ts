@@ -5,8 +5,12 @@
 import type { RateLimitStore } from '../policy/runtime.js';
 
 interface Window {
-  /** Call times in ms, oldest first. */
+  /** Times in ms at which calls were counted, oldest first (one entry per hit, not per call). */
   readonly times: number[];
+  /** Calls counted at each of `times` (increment-count). */
+  readonly counts: number[];
+  /** The sum of `counts`. */
+  total: number;
   periodMs: number;
 }
 
@@ -71,20 +75,36 @@ export class MemoryRateLimitStore implements RateLimitStore {
       this.windows.set(key, w);
     } else {
       if (this.windows.size >= this.maxKeys) this.evict(now);
-      w = { times: [], periodMs };
+      w = { times: [], counts: [], total: 0, periodMs };
       this.windows.set(key, w);
     }
     w.periodMs = periodMs;
-    const times = w.times;
+    const { times, counts } = w;
     let drop = 0;
-    while (drop < times.length && times[drop]! <= now - periodMs) drop++;
-    if (drop) times.splice(0, drop);
-    if (times.length + amount > limit) {
-      const oldest = times[Math.max(0, times.length + amount - limit - 1)] ?? now;
-      return { allowed: false, remaining: Math.max(0, limit - times.length), retryAfterSeconds: Math.max(1, Math.ceil((oldest + periodMs - now) / 1000)) };
+    while (drop < times.length && times[drop]! <= now - periodMs) w.total -= counts[drop++]!;
+    if (drop) {
+      times.splice(0, drop);
+      counts.splice(0, drop);
     }
-    for (let i = 0; i < amount; i++) times.push(now);
-    return { allowed: true, remaining: limit - times.length, retryAfterSeconds: 0 };
+    if (w.total + amount > limit) {
+      // A slot frees up when the call that brings the count back within the limit leaves the window.
+      const need = w.total + amount - limit;
+      let freed = 0;
+      let i = 0;
+      while (i < counts.length && freed + counts[i]! < need) freed += counts[i++]!;
+      const oldest = times[i] ?? now;
+      return { allowed: false, remaining: Math.max(0, limit - w.total), retryAfterSeconds: Math.max(1, Math.ceil((oldest + periodMs - now) / 1000)) };
+    }
+    if (amount > 0) {
+      const last = times.length - 1;
+      if (last >= 0 && times[last] === now) counts[last]! += amount;
+      else {
+        times.push(now);
+        counts.push(amount);
+      }
+      w.total += amount;
+    }
+    return { allowed: true, remaining: limit - w.total, retryAfterSeconds: 0 };
   }
 
   /**
