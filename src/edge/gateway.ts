@@ -724,9 +724,15 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           },
           onBody: (chunk, last) => {
             if (clientGone || res.destroyed) return;
-            if (!last) (res as http.ServerResponse).write(chunk!);
-            else if (chunk) (res as http.ServerResponse).end(chunk);
-            else res.end();
+            if (last) {
+              if (chunk) (res as http.ServerResponse).end(chunk);
+              else res.end();
+              return;
+            }
+            // A client slower than the backend: stop reading the backend until the client catches up.
+            if ((res as http.ServerResponse).write(chunk!)) return;
+            res.once('drain', () => call.resume());
+            return false;
           },
           onError: (e, afterHead) => {
             clearTimeout(timer);

@@ -2,7 +2,7 @@ import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { UpstreamPool, type UpstreamRequest } from './upstream.js';
 
 /** A scripted backend: answers each request head it reads with the next scripted bytes (written in pieces), counting connections. */
@@ -323,6 +323,72 @@ describe('UpstreamPool: connections and request bodies', () => {
       assert.deepEqual(got[1], { te: 'chunked', cl: undefined, body: `hello ${big}` });
     } finally {
       server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  test('an answer that comes before the request body is all sent: relayed, and the connection is not reused', async () => {
+    const b = await scripted(['HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+    try {
+      const pool = newPool();
+      const body = new PassThrough();
+      body.write('part of a body that never ends');
+      const r = await send(pool, b.port, { method: 'POST', rawHeaders: ['Host', 'b', 'Transfer-Encoding', 'chunked'], body });
+      assert.equal(r.status, 413);
+      assert.equal(pool.idleCount, 0);
+      body.write('more, after the answer');
+      const two = await send(pool, b.port);
+      assert.deepEqual([two.status, two.body], [200, 'ok']);
+      assert.equal(b.connections, 2);
+      body.end();
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('onBody returning false pauses reading from the backend until resume()', async () => {
+    const piece = Buffer.alloc(1 << 20, 'x');
+    let written = 0;
+    let stopped = false;
+    const server = net.createServer((s) => {
+      s.on('error', () => s.destroy());
+      s.once('data', () => {
+        s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${64 * piece.length}\r\n\r\n`);
+        const pump = () => {
+          while (!stopped && written < 64 && s.write(piece)) written++;
+          if (!stopped && written < 64) s.once('drain', () => (written++, pump()));
+        };
+        pump();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const pool = newPool();
+      let received = 0;
+      let paused = false;
+      const done = new Promise<void>((resolve) => {
+        const call = pool.request({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port }, { method: 'GET', path: '/', rawHeaders: ['Host', 'b'], body: undefined }, {
+          onHead: () => undefined,
+          onBody: (c, last) => {
+            received += c?.length ?? 0;
+            if (last) return resolve();
+            if (!paused && received > 2 << 20) {
+              paused = true;
+              // Resumed after the backend had time to fill every buffer it could.
+              setTimeout(() => {
+                assert.ok(written < 40, `the backend wrote ${written} MB while the reader was paused`);
+                call.resume();
+              }, 500);
+              return false;
+            }
+          },
+          onError: (e) => assert.fail(e),
+        });
+      });
+      await done;
+      assert.equal(received, 64 * piece.length);
+    } finally {
+      stopped = true;
       await new Promise((r) => server.close(r));
     }
   });

@@ -37,8 +37,11 @@ export interface UpstreamResponseHead {
 export interface UpstreamHandler {
   /** The final (non-1xx) response head. */
   onHead(head: UpstreamResponseHead): void;
-  /** A piece of the (de-chunked) body; `last` is true on the final call, which may carry no bytes. */
-  onBody(chunk: Buffer | undefined, last: boolean): void;
+  /**
+   * A piece of the (de-chunked) body; `last` is true on the final call, which may carry no bytes.
+   * Returning false pauses reading from the backend until UpstreamCall.resume() (backpressure).
+   */
+  onBody(chunk: Buffer | undefined, last: boolean): boolean | void;
   /** The exchange failed; `afterHead` tells whether onHead was called. Called at most once, never after the last onBody. */
   onError(error: Error, afterHead: boolean): void;
 }
@@ -54,6 +57,8 @@ export interface ConnectTarget {
 export interface UpstreamCall {
   /** Gives up: destroys the connection (it is never reused). */
   abort(error?: Error): void;
+  /** Reading from the backend again after onBody returned false. */
+  resume(): void;
 }
 
 /** Longest response head (status line + fields) accepted. */
@@ -101,7 +106,7 @@ export class UpstreamPool {
   request(target: ConnectTarget, req: UpstreamRequest, handler: UpstreamHandler): UpstreamCall {
     if (this.closed) {
       queueMicrotask(() => handler.onError(new Error('the backend connection pool is closed'), false));
-      return { abort: () => undefined };
+      return { abort: () => undefined, resume: () => undefined };
     }
     const key = `${target.host}|${target.port}|${target.localAddress ?? ''}|${target.tls?.servername ?? ''}`;
     const pooled = this.take(key) ?? this.connect(key, target);
@@ -198,6 +203,8 @@ class Exchange implements UpstreamCall {
   private chunk: { phase: 'size' | 'data' | 'data-crlf' | 'trailers'; left: number } = { phase: 'size', left: 0 };
   private keepAlive = true;
   private received = false;
+  /** The request body has been written to its end (or there is none). */
+  private bodySent: boolean;
   private readonly socket: net.Socket;
   /** After a retry, the exchange on the new connection (abort() goes there). */
   private next: Exchange | undefined;
@@ -211,6 +218,7 @@ class Exchange implements UpstreamCall {
     private readonly retry: (() => Exchange | false) | undefined,
   ) {
     this.socket = pooled.socket;
+    this.bodySent = req.body === undefined;
     pooled.owner = this;
     this.write();
   }
@@ -248,11 +256,18 @@ class Exchange implements UpstreamCall {
     };
     body.on('data', onChunk);
     body.once('end', () => {
-      if (chunked && this.state !== 'done') s.write('0\r\n\r\n', 'latin1');
+      if (this.state === 'done') return;
+      if (chunked) s.write('0\r\n\r\n', 'latin1');
+      this.bodySent = true;
     });
     // The client went away mid-body: the backend must not take a short body as complete.
     body.once('aborted', () => this.fail(new Error('the client aborted the request body')));
     body.once('error', (e: Error) => this.fail(e));
+  }
+
+  resume(): void {
+    if (this.next) return this.next.resume();
+    if (this.state !== 'done') this.socket.resume();
   }
 
   abort(): void {
@@ -290,7 +305,9 @@ class Exchange implements UpstreamCall {
 
   private finish(reusable: boolean, last: Buffer | undefined): void {
     this.state = 'done';
-    this.pool.release(this.pooled, reusable && this.keepAlive);
+    // An answer that came before the whole request body was sent (a 413, say): the rest of the
+    // body would reach the next request on this connection, so the connection is closed.
+    this.pool.release(this.pooled, reusable && this.keepAlive && this.bodySent);
     this.handler.onBody(last, true);
   }
 
@@ -346,7 +363,7 @@ class Exchange implements UpstreamCall {
       return;
     }
     if (f.kind === 'close') {
-      if (d && d.length) this.handler.onBody(d, false);
+      if (d && d.length) this.bodyPiece(d);
       return;
     }
     if (f.kind === 'length') {
@@ -356,7 +373,7 @@ class Exchange implements UpstreamCall {
       }
       if (d.length < f.left) {
         f.left -= d.length;
-        this.handler.onBody(d, false);
+        this.bodyPiece(d);
         return;
       }
       if (d.length > f.left) this.keepAlive = false;
@@ -368,6 +385,10 @@ class Exchange implements UpstreamCall {
     this.chunked(d);
   }
 
+  private bodyPiece(d: Buffer): void {
+    if (this.handler.onBody(d, false) === false) this.socket.pause();
+  }
+
   /** RFC 9112 7.1: chunk-size [ext] CRLF data CRLF … 0 CRLF trailers CRLF. */
   private chunked(input: Buffer | undefined): void {
     let d = this.buf && input ? Buffer.concat([this.buf, input]) : (input ?? this.buf);
@@ -377,11 +398,11 @@ class Exchange implements UpstreamCall {
       if (c.phase === 'data') {
         if (d.length <= c.left) {
           c.left -= d.length;
-          this.handler.onBody(d, false);
+          this.bodyPiece(d);
           if (c.left === 0) c.phase = 'data-crlf';
           return;
         }
-        this.handler.onBody(d.subarray(0, c.left), false);
+        this.bodyPiece(d.subarray(0, c.left));
         d = d.subarray(c.left);
         c.left = 0;
         c.phase = 'data-crlf';

@@ -28,7 +28,11 @@ const ANSWERS: Record<string, { bytes: string; close?: boolean }> = {
   '/truncated': { bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this', close: true },
 };
 
+const BIG_PIECE = Buffer.alloc(1 << 20, 'b');
+const BIG_PIECES = 64;
+
 describe('the edge → an HTTP backend over its keep-alive pool', () => {
+  const big = { written: 0 };
   let pki: TestPki;
   let backend: net.Server;
   let connections = 0;
@@ -50,6 +54,16 @@ describe('the edge → an HTTP backend over its keep-alive pool', () => {
           buf = buf.slice(end + 4);
           seen.push(head);
           const path = head.split(' ')[1]!;
+          if (path === '/big') {
+            big.written = 0;
+            s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${BIG_PIECES * BIG_PIECE.length}\r\n\r\n`);
+            const pump = () => {
+              while (big.written < BIG_PIECES && !s.destroyed && s.write(BIG_PIECE)) big.written++;
+              if (big.written < BIG_PIECES && !s.destroyed) s.once('drain', () => (big.written++, pump()));
+            };
+            pump();
+            continue;
+          }
           const a = ANSWERS[path] ?? ANSWERS['/']!;
           if (a.close) s.end(a.bytes);
           else s.write(a.bytes);
@@ -122,6 +136,34 @@ describe('the edge → an HTTP backend over its keep-alive pool', () => {
     assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(out, /\r\nContent-Length: 100\r\n/);
     assert.match(out, /only this$/);
+  });
+
+  test('a client that reads slowly holds the backend back (backpressure), then gets all 64 MB', async () => {
+    let received = 0;
+    let writtenWhilePaused = -1;
+    await new Promise<void>((resolve, reject) => {
+      https
+        .get({ host: '127.0.0.1', port, path: '/big', servername: FRONT_HOST, ca: pki.frontendCa.certPem, agent: false, headers: { Host: FRONT_HOST } }, (res) => {
+          let paused = false;
+          res.on('data', (d: Buffer) => {
+            received += d.length;
+            if (!paused && received > 1 << 20) {
+              paused = true;
+              res.pause();
+              setTimeout(() => {
+                writtenWhilePaused = big.written;
+                res.resume();
+              }, 600);
+            }
+          });
+          res.on('end', resolve);
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    assert.equal(received, BIG_PIECES * BIG_PIECE.length);
+    // Socket buffers on both hops hold a few MB; without backpressure the edge reads all 64 MB at once.
+    assert.ok(writtenWhilePaused >= 0 && writtenWhilePaused < 40, `the backend wrote ${writtenWhilePaused} MB while the client was paused`);
   });
 
   test('a POST body reaches the backend with its length', async () => {
