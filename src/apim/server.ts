@@ -72,8 +72,10 @@ export interface RunningApim {
   /**
    * Swaps in a new configuration of the same service on the same socket: loads and compiles it
    * first and throws a DiagnosticsError (still serving the previous one) when it has errors.
-   * Host names and certificates are taken from the new model; negotiateClientCertificate and the
-   * port stay as started.
+   * Host names and certificates are taken from the new model (a removed custom host name gets the
+   * default certificate). negotiateClientCertificate follows too when the service started with host
+   * names that differ in it (the port routes by server name); otherwise it stays as started, as the
+   * port does.
    */
   reload(model: ApiManagementModel): Promise<void>;
 }
@@ -211,11 +213,15 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
   }
   // negotiateClientCertificate is per host name. When all Proxy host names agree, one TLS server does;
   // when they differ, the ClientHello's server name picks a server that asks for a certificate or one that does not.
-  const proxies = model.hostnameConfigurations.filter((h) => h.type === 'Proxy');
-  const negotiating = new Set(proxies.filter((h) => h.negotiateClientCertificate).map((h) => h.hostName.toLowerCase()));
+  const negotiationOf = (m: ApiManagementModel) => {
+    const proxies = m.hostnameConfigurations.filter((h) => h.type === 'Proxy');
+    const names = new Set(proxies.filter((h) => h.negotiateClientCertificate).map((h) => h.hostName.toLowerCase()));
+    return { names, byDefault: proxies.find((h) => h.defaultSslBinding)?.negotiateClientCertificate ?? names.has(defaultGatewayHostName(m.name)) };
+  };
+  // With a router (mixed), which host names ask follows reloads; one TLS server keeps requestCert as started.
+  let { names: negotiating, byDefault: defaultNegotiates } = negotiationOf(model);
   const mixed = negotiating.size > 0 && negotiating.size < hostNames.length;
   const requestCert = negotiating.size > 0 && !mixed;
-  const defaultNegotiates = proxies.find((h) => h.defaultSslBinding)?.negotiateClientCertificate ?? negotiating.has(defaultHost);
   // Custom host names' certificates by SNI. Not server.addContext(), which only ever adds: a host
   // name a reload removed would keep its certificate. A name with no context (unknown, removed)
   // gets the default certificate.
@@ -471,6 +477,7 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
       const nextSni = sniContextsOf(t.contexts);
       for (const s of servers) s.setSecureContext({ cert: t.cert, key: t.key, minVersion: 'TLSv1.2' });
       sni = nextSni;
+      if (mixed) ({ names: negotiating, byDefault: defaultNegotiates } = negotiationOf(next));
       gateway = r.gateway;
       hostNames = proxyHostNames(next);
       serverNames = namesServedByDefaultCertificate(next, t.cert);

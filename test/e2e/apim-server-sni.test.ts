@@ -1,7 +1,9 @@
 /**
  * Custom Proxy host names' certificates across reloads: a reload that removes a host name stops
  * serving its certificate (the name gets the default certificate, as any unknown name does), and
- * one that adds or changes a host name serves the new certificate. Read with a real TLS client.
+ * one that adds or changes a host name serves the new certificate; with host names that differ in
+ * negotiateClientCertificate, a removed name is no longer asked for a client certificate. Read with
+ * real TLS clients.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +12,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { startApiManagement } from '../../src/apim/index.js';
-import { makeServerTls, modelOf, seedService, type ServerTls } from './apim-support.js';
+import { httpsRequest } from '../helpers/https.js';
+import { fixture, makeServerTls, modelOf, res, seedService, type ServerTls } from './apim-support.js';
 
 const HOST = 'apim-sample.azure-api.net';
 const CUSTOM = 'api.contoso.example';
@@ -72,5 +75,41 @@ test('a reload that removes a custom host name stops serving its certificate; on
   } finally {
     await apim.close();
     for (const t of [gatewayTls, first, second, wild]) t.cleanup();
+  }
+});
+
+test('host names that differ in negotiateClientCertificate: a reload that removes the one that asks stops asking for it', async () => {
+  const MTLS = 'mtls.contoso.example';
+  const gatewayTls = makeServerTls([HOST, MTLS, CUSTOM]);
+  const policy = `<policies><inbound><base /><return-response><set-body>@(context.Request.Certificate == null ? "none" : "cert")</set-body></return-response></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`;
+  const withNames = (mtls: boolean) =>
+    modelOf([
+      ...seedService('apim-sample', {
+        hostnameConfigurations: [
+          { type: 'Proxy', hostName: HOST, certificateSource: 'BuiltIn', negotiateClientCertificate: false, defaultSslBinding: true },
+          { type: 'Proxy', hostName: CUSTOM, certificateSource: 'BuiltIn', negotiateClientCertificate: false },
+          ...(mtls ? [{ type: 'Proxy', hostName: MTLS, certificateSource: 'BuiltIn', negotiateClientCertificate: true }] : []),
+        ],
+      }),
+      res('apis/operations', 'apim-sample/client-cert-api/who', { method: 'GET', urlTemplate: '/who' }),
+      res('apis/operations/policies', 'apim-sample/client-cert-api/who/policy', { format: 'rawxml', value: policy }),
+    ]);
+  const apim = await startApiManagement(withNames(true), { tls: gatewayTls, portMap: new Map([[443, 0]]) });
+  const who = async (host: string) => {
+    const r = await httpsRequest({ port: apim.localPort, path: '/client-cert/who', host, ca: gatewayTls.cert, pfx: fixture('dev-client-01.pfx') });
+    assert.equal(r.status, 200, r.body);
+    return r.body;
+  };
+  try {
+    assert.equal(await who(MTLS), 'cert');
+    assert.equal(await who(HOST), 'none');
+    await apim.reload(withNames(false));
+    assert.equal(await who(MTLS), 'none', 'a removed host name is asked as any unknown name: not at all');
+    assert.equal(await who(HOST), 'none');
+    await apim.reload(withNames(true));
+    assert.equal(await who(MTLS), 'cert');
+  } finally {
+    await apim.close();
+    gatewayTls.cleanup();
   }
 });
