@@ -467,6 +467,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
             (conn.revocation ??= new Map()).set(auth, pending);
             void pending.then((r) => {
               conn.revocation!.set(auth, r);
+              // A client that left while its certificate was being checked gets nothing forwarded.
+              if (res instanceof http.ServerResponse ? res.destroyed || res.socket?.destroyed !== false : res.stream.destroyed) return;
               handle(group, req, res);
             });
             return;

@@ -393,6 +393,28 @@ describe('UpstreamPool: connections and request bodies', () => {
     }
   });
 
+  test('a request body cut off by the client: before sending, nothing is sent; while sending, the backend connection is closed', async () => {
+    // The backend reads the head and waits for the body.
+    const b = await scripted([() => undefined]);
+    try {
+      const pool = newPool();
+      const gone = new PassThrough();
+      gone.destroy();
+      const r = await send(pool, b.port, { method: 'POST', rawHeaders: ['Host', 'b', 'Content-Length', '10'], body: gone });
+      assert.match(r.error ?? '', /aborted the request body/);
+      assert.equal(b.connections, 0);
+      const body = new PassThrough();
+      body.write('12345');
+      const pending = send(pool, b.port, { method: 'POST', rawHeaders: ['Host', 'b', 'Content-Length', '10'], body });
+      setTimeout(() => body.destroy(), 50);
+      const r2 = await pending;
+      assert.match(r2.error ?? '', /aborted the request body/);
+      assert.equal(pool.idleCount, 0);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('close() ends idle connections, and a request after it fails at once', async () => {
     const b = await scripted(['HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na']);
     try {

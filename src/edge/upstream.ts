@@ -104,8 +104,10 @@ export class UpstreamPool {
 
   /** Sends one request; the handler gets the answer. A request without a body that fails on a reused connection before any byte of the answer is retried once on a new connection. */
   request(target: ConnectTarget, req: UpstreamRequest, handler: UpstreamHandler): UpstreamCall {
-    if (this.closed) {
-      queueMicrotask(() => handler.onError(new Error('the backend connection pool is closed'), false));
+    // A body whose client has gone already (a request handled late, say) is never sent in part.
+    const refused = this.closed ? 'the backend connection pool is closed' : req.body?.destroyed && !req.body.readableEnded ? 'the client aborted the request body' : undefined;
+    if (refused) {
+      queueMicrotask(() => handler.onError(new Error(refused), false));
       return { abort: () => undefined, resume: () => undefined };
     }
     const key = `${target.host}|${target.port}|${target.localAddress ?? ''}|${target.tls?.servername ?? ''}`;
@@ -260,8 +262,12 @@ class Exchange implements UpstreamCall {
       if (chunked) s.write('0\r\n\r\n', 'latin1');
       this.bodySent = true;
     });
-    // The client went away mid-body: the backend must not take a short body as complete.
-    body.once('aborted', () => this.fail(new Error('the client aborted the request body')));
+    // The client went away mid-body (now, or before we got here): the backend must not take a
+    // short body as complete, and the exchange must not wait for the rest.
+    const cut = () => {
+      if (!this.bodySent) this.fail(new Error('the client aborted the request body'));
+    };
+    body.once('close', cut);
     body.once('error', (e: Error) => this.fail(e));
   }
 

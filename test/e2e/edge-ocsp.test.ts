@@ -6,13 +6,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import tls from 'node:tls';
 import { randomBytes, webcrypto } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as pkijs from 'pkijs';
 import * as asn1js from 'asn1js';
 import type { RunningEdge } from '../../src/edge/index.js';
 import { memoryLogger } from '../../src/core/logger.js';
-import { generate, makeTestPki, request, seedGateway, startBackend, startSeed, type Backend, type GeneratedCert, type TestPki } from './edge-support.js';
+import { FRONT_HOST, generate, makeTestPki, request, seedGateway, startBackend, startSeed, type Backend, type GeneratedCert, type TestPki } from './edge-support.js';
 
 const engine = new pkijs.CryptoEngine({ name: 'ocsp-test', crypto: webcrypto as never });
 const EC = { name: 'ECDSA', namedCurve: 'P-256' } as const;
@@ -55,6 +56,8 @@ interface Responder {
   readonly revoked: Set<string>;
   readonly unknown: Set<string>;
   hits: number;
+  /** How long each answer waits. */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -62,13 +65,14 @@ interface Responder {
 async function startResponder(issuer: GeneratedCert): Promise<Responder> {
   const key = await cryptoKeyOf(issuer);
   const issuerP = pkijs.Certificate.fromBER(issuer.generated.certificate.der);
-  const state = { revoked: new Set<string>(), unknown: new Set<string>(), hits: 0 };
+  const state = { revoked: new Set<string>(), unknown: new Set<string>(), hits: 0, delayMs: 0 };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       state.hits++;
       void (async () => {
+        if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
         const ocspReq = pkijs.OCSPRequest.fromBER(Buffer.concat(chunks));
         const certID = ocspReq.tbsRequest.requestList[0]!.reqCert;
         const serial = Buffer.from(certID.serialNumber.valueBlock.valueHexView).toString('hex');
@@ -107,6 +111,12 @@ async function startResponder(issuer: GeneratedCert): Promise<Responder> {
     },
     set hits(v: number) {
       state.hits = v;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(v: number) {
+      state.delayMs = v;
     },
     revoked: state.revoked,
     unknown: state.unknown,
@@ -187,6 +197,27 @@ describe('verifyClientRevocation OCSP', () => {
       assert.match(String(logger.records.filter((x) => x.msg === 'access').at(-1)!.sslClientVerify), /signature is not valid/);
     } finally {
       await impostor.close();
+    }
+  });
+
+  test('a client that leaves while its certificate is being checked: its request is not forwarded afterwards', async () => {
+    const c = await clientWithAia('Impatient Client', intermediate, responder.url);
+    const before = backend.requests.length;
+    responder.delayMs = 400;
+    try {
+      await new Promise<void>((resolve) => {
+        const s = tls.connect({ host: '127.0.0.1', port, servername: FRONT_HOST, ca: pki.frontendCa.certPem, key: c.keyPem, cert: c.certPem + intermediate.certPem }, () => {
+          s.write(`GET /leaving HTTP/1.1\r\nHost: ${FRONT_HOST}\r\n\r\n`);
+          setTimeout(() => s.destroy(), 100);
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => resolve());
+      });
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(responder.hits > 0, true);
+      assert.equal(backend.requests.length, before);
+    } finally {
+      responder.delayMs = 0;
     }
   });
 
