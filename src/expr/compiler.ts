@@ -8,10 +8,12 @@ import type { Arg, Block, Expr, Initializer, Param, Program, Stmt, TypeNode } fr
 import { DotNetException } from './errors.js';
 import { CsObject, EnumValue, LimitExceeded, csEquals, csToString, ex, isCsTrue, iterate, type Runtime } from './runtime/core.js';
 import { asType, castTo, isInstance, OutRef, rtype, type RType, type TypeInfo } from './runtime/types.js';
-import { callMember, callStatic, construct, getIndex, getMember, getStaticProp, hasStatic, hasStaticProp, setIndex, setMember, staticReturn } from './runtime/dispatch.js';
+import { callMember, callStatic, construct, getIndex, getMember, getStaticProp, hasStatic, hasStaticProp, memberReader, methodCaller, setIndex, setMember, staticReturn } from './runtime/dispatch.js';
 import { REGISTRY } from './runtime/library.js';
 import { formatInterpolationHole } from './runtime/format.js';
 import { AnonymousObject } from './runtime/collections.js';
+import { MISS, StringMemo } from './runtime/memo.js';
+import { PURE_STRING_METHODS } from './runtime/strings.js';
 
 export class CompileError extends Error {
   constructor(readonly code: 'GH_EXPR_SYNTAX' | 'GH_EXPR_TYPE_NOT_ALLOWED' | 'GH_EXPR_UNKNOWN_NAME' | 'GH_EXPR_UNSUPPORTED', message: string, readonly offset: number) {
@@ -153,6 +155,8 @@ function contextMember(tst: ST, name: string, at: number, invoked: boolean): ST 
 
 export interface CompileOutput {
   readonly run: (rt: Runtime) => unknown;
+  /** The memos of the program's call sites (see memo.ts), for statistics. */
+  readonly memos: readonly StringMemo[];
 }
 
 export function compileProgram(program: Program): CompileOutput {
@@ -162,6 +166,7 @@ export function compileProgram(program: Program): CompileOutput {
     const code = c.value(program.expr, scope);
     return {
       run: (rt) => code({ vars: new Array(scope.count), parent: undefined, rt, ret: undefined }),
+      memos: c.memos,
     };
   }
   const body = c.blockBody(program.block, scope, true);
@@ -174,10 +179,19 @@ export function compileProgram(program: Program): CompileOutput {
       body(f);
       return f.ret;
     },
+    memos: c.memos,
   };
 }
 
 class Compiler {
+  /** One memo per call site of a pure string function (memo.ts): state of this compiled program only. */
+  readonly memos: StringMemo[] = [];
+  private memo(): StringMemo {
+    const m = new StringMemo();
+    this.memos.push(m);
+    return m;
+  }
+
   // ───── types ─────
   resolveType(t: TypeNode): RType {
     const args = t.args.map((a) => this.resolveType(a));
@@ -452,6 +466,7 @@ class Compiler {
     const tst = target.st;
     if (tst && tst.includes('.')) checkAllowedMember(REGISTRY.get(tst), name, at);
     const st = contextMember(tst, name, at, false) ?? MEMBER_ST[name];
+    const read = memberReader(name);
     return this.v((f) => {
       const t = obj(f);
       if (t === SHORT) return SHORT;
@@ -460,7 +475,7 @@ class Compiler {
         if (name === 'HasValue') return false;
       }
       f.rt.at = at;
-      return getMember(f.rt, t, name);
+      return read(f.rt, t);
     }, tst === 'ctx:context' && name === 'Variables' ? undefined : st);
   }
 
@@ -519,6 +534,21 @@ class Compiler {
         }
         const n = args.length;
         const st = staticReturn(info, name);
+        if (n === 1 && info.memoizable?.has(name) && !e.args[0]!.modifier) {
+          // a pure function of one string (UrlDecode, FromBase64String …): large inputs are memoized per call site
+          const a0 = args[0]!;
+          const memo = this.memo();
+          return this.v((f) => {
+            const v0 = a0(f);
+            f.rt.at = nameAt;
+            if (!StringMemo.fits(v0)) return callStatic(f.rt, info, name, [v0], typeArgs);
+            const kept = memo.find(v0);
+            if (kept !== MISS) return kept;
+            const r = callStatic(f.rt, info, name, [v0], typeArgs);
+            memo.keep(v0, r);
+            return r;
+          }, st);
+        }
         if (n === 1) {
           const a0 = args[0]!;
           return this.v((f) => {
@@ -540,13 +570,34 @@ class Compiler {
       const st = METHOD_ST[name];
       const tst = target.st;
       const stResult = name === 'ToCharArray' ? 'array' : tst === 'string' && (name === 'Split') ? 'array' : st;
+      const call = methodCaller(name, typeArgs);
+      if (PURE_STRING_METHODS.has(name) && !typeArgs && e.args.every((a) => !a.modifier && a.value.kind === 'Literal')) {
+        // s.Replace("-----BEGIN CERTIFICATE-----", ""): with constant arguments the result depends on s
+        // alone, so a large s is memoized per call site (only when s is a string: a StringBuilder changes)
+        const memo = this.memo();
+        const consts = args.map((a) => a(undefined as unknown as Frame));
+        return this.v((f) => {
+          const t = obj(f);
+          if (t === SHORT) return SHORT;
+          if (cond && (t === null || t === undefined)) return SHORT;
+          f.rt.at = nameAt;
+          if (!StringMemo.fits(t)) return call(f.rt, t, consts.slice());
+          const kept = memo.find(t);
+          if (kept !== MISS) return kept;
+          const r = call(f.rt, t, consts.slice());
+          memo.keep(t, r);
+          return r;
+        }, stResult);
+      }
+      const n = args.length;
       return this.v((f) => {
         const t = obj(f);
         if (t === SHORT) return SHORT;
         if (cond && (t === null || t === undefined)) return SHORT;
-        const vals = args.map((a) => a(f));
+        const vals = new Array<unknown>(n);
+        for (let i = 0; i < n; i++) vals[i] = args[i]!(f);
         f.rt.at = nameAt;
-        return callMember(f.rt, t, name, vals, typeArgs);
+        return call(f.rt, t, vals);
       }, stResult);
     }
     // a delegate: local function, lambda in a variable

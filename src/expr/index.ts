@@ -12,6 +12,7 @@ import { DotNetException, ExpressionError, EXPR_CODES } from './errors.js';
 import { csToString, DEFAULT_LIMITS, LimitExceeded, Runtime, type Limits } from './runtime/core.js';
 import { ContextObject, ResponseObject } from './runtime/apim.js';
 import { NOT_IMPLEMENTED } from './runtime/library.js';
+import type { StringMemo } from './runtime/memo.js';
 
 export type { HostContext } from './host.js';
 export { ExpressionError, DotNetException, EXPR_CODES } from './errors.js';
@@ -38,6 +39,11 @@ export interface CompiledExpression {
    * ExpressionValueEvaluationFailure.
    */
   evaluate(context: HostContext): unknown;
+  /**
+   * How often the expression's memoized call sites (a pure string function on a large input:
+   * UrlDecode, FromBase64String, Replace with constant arguments …) found an equal input kept.
+   */
+  memoStats?(): { hits: number; misses: number };
 }
 
 export interface CompileResult {
@@ -64,9 +70,10 @@ export function compileExpression(text: string, options: CompileOptions): Compil
   const base = options.offset;
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   let run: (rt: Runtime) => unknown;
+  let memos: readonly StringMemo[];
   try {
     const program = parseProgram(text, base);
-    run = compileProgram(program).run;
+    ({ run, memos } = compileProgram(program));
   } catch (e) {
     let code: string = EXPR_CODES.GH_EXPR_SYNTAX;
     let message: string;
@@ -118,6 +125,15 @@ export function compileExpression(text: string, options: CompileOptions): Compil
           if (e instanceof ExpressionError) throw e;
           throw new ExpressionError('GH_EXPR_RUNTIME', 'System.Exception', e instanceof Error ? e.message : String(e), where(rt.at), e);
         }
+      },
+      memoStats() {
+        let hits = 0;
+        let misses = 0;
+        for (const m of memos) {
+          hits += m.hits;
+          misses += m.misses;
+        }
+        return { hits, misses };
       },
     },
     diagnostics: [],

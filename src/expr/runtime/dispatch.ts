@@ -107,6 +107,11 @@ export function callMember(rt: Runtime, t: unknown, name: string, args: unknown[
         if (typeof (rec[`${name}$T`]) === 'function') return (rec[`${name}$T`] as (...a: unknown[]) => unknown).call(t, [], ...args);
       }
   }
+  return callMemberTail(rt, t, name, args, typeArgs);
+}
+
+/** callMember after the receiver's own members: extension methods, then the members every object has. */
+function callMemberTail(rt: Runtime, t: unknown, name: string, args: unknown[], typeArgs: readonly RType[] | undefined): unknown {
   const e = EXTENSIONS[name];
   if (e) {
     const r = e.fn(rt, t, args, typeArgs);
@@ -126,6 +131,98 @@ export function callMember(rt: Runtime, t: unknown, name: string, args: unknown[
       break;
   }
   throw ex.missingMember(t, name);
+}
+
+function isPascal(name: string): boolean {
+  const c = name.charCodeAt(0);
+  return c >= 65 && c <= 90;
+}
+
+type Rec = Record<string, unknown>;
+type Method = (...a: unknown[]) => unknown;
+
+/**
+ * `t.name` at one site of the expression: getMember, with the site's memory of the last runtime
+ * class it read the member from (an inline cache). Member names are fixed at compile time and a
+ * runtime class's members are fixed by its prototype, so for the next object of the same class
+ * the answer is a plain property read. The cache is used only where getMember would do exactly
+ * that read: classes without dynamic members ($get), a PascalCase name that the prototype chain
+ * has (getters), or that the object had as its own field (then a read giving undefined, which may
+ * mean the field is absent on this object, goes the general way).
+ */
+export function memberReader(name: string): (rt: Runtime, t: unknown) => unknown {
+  const pascal = isPascal(name);
+  let protoClass: object | null = null;
+  let fieldClass: object | null = null;
+  return (rt, t) => {
+    if (t !== null && typeof t === 'object') {
+      const p: unknown = Object.getPrototypeOf(t);
+      if (p === protoClass) {
+        const v = (t as Rec)[name];
+        if (typeof v !== 'function') return v;
+      } else if (p === fieldClass) {
+        const v = (t as Rec)[name];
+        if (v !== undefined && typeof v !== 'function') return v;
+      }
+    }
+    const v = getMember(rt, t, name);
+    if (pascal && t instanceof CsObject && typeof (t as unknown as Rec).$get !== 'function') {
+      const p = Object.getPrototypeOf(t) as object;
+      if (name in p) protoClass = p;
+      else if (Object.prototype.hasOwnProperty.call(t, name)) fieldClass = p;
+    }
+    return v;
+  };
+}
+
+/**
+ * `t.name(args)` at one site of the expression: callMember, with the string method resolved at
+ * compile time and the site's memory of the last runtime class it called (an inline cache): the
+ * method callMember chose for an object of that class (a function of its prototype chain, as
+ * TypeScript classes cannot shadow a method with a field), or that the class has no such member
+ * and an extension method (LINQ …) applies.
+ */
+export function methodCaller(name: string, typeArgs: readonly RType[] | undefined): (rt: Runtime, t: unknown, args: unknown[]) => unknown {
+  const pascal = isPascal(name);
+  const stringMethod = STRING_METHODS[name];
+  const generic = `${name}$T`;
+  let cls: object | null = null;
+  /** What the cached class does: 1 its method, 2 its generic method with the site's type arguments, 3 its generic method with none, 4 not its member. */
+  let how = 0;
+  let fn: Method | undefined;
+  return (rt, t, args) => {
+    if (typeof t === 'string') {
+      if (stringMethod) {
+        const r = stringMethod(rt, t, args);
+        if (r !== NO_MEMBER) return r;
+      }
+      return callMemberTail(rt, t, name, args, typeArgs);
+    }
+    if (t !== null && typeof t === 'object' && Object.getPrototypeOf(t) === cls) {
+      switch (how) {
+        case 1:
+          return fn!.apply(t, args);
+        case 2:
+          return fn!.call(t, typeArgs, ...args);
+        case 3:
+          return fn!.call(t, [], ...args);
+        default:
+          return callMemberTail(rt, t, name, args, typeArgs);
+      }
+    }
+    if (pascal && t instanceof CsObject && !Object.prototype.hasOwnProperty.call(t, name) && !Object.prototype.hasOwnProperty.call(t, generic)) {
+      // learn the class before the call (callMember may throw): the same choice callMember makes
+      const rec = t as unknown as Rec;
+      const m = rec[name];
+      const g = rec[generic];
+      cls = Object.getPrototypeOf(t) as object;
+      if (typeArgs && typeof g === 'function') [how, fn] = [2, g as Method];
+      else if (typeof m === 'function') [how, fn] = [1, m as Method];
+      else if (typeof g === 'function') [how, fn] = [3, g as Method];
+      else [how, fn] = [4, undefined];
+    }
+    return callMember(rt, t, name, args, typeArgs);
+  };
 }
 
 function hashCode(v: unknown): number {

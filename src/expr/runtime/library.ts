@@ -240,7 +240,7 @@ def({
 
 // ───── System ─────
 def({ fullName: 'System.Math', staticMethods: MATH_STATICS as Record<string, StaticFn>, staticProps: { PI: () => Math.PI, E: () => Math.E }, returns: { Abs: undefined as unknown as string, Floor: 'double', Ceiling: 'double', Round: 'double', Pow: 'double', Sqrt: 'double' } });
-def({ fullName: 'System.Convert', staticMethods: CONVERT_STATICS as Record<string, StaticFn>, returns: { ToInt32: 'int', ToInt64: 'long', ToDouble: 'double', ToDecimal: 'decimal', ToByte: 'byte', ToString: 'string', ToBase64String: 'string', ToInt16: 'short', ToChar: 'char', ToBoolean: 'bool' } });
+def({ fullName: 'System.Convert', staticMethods: CONVERT_STATICS as Record<string, StaticFn>, memoizable: new Set(['FromBase64String']), returns: { ToInt32: 'int', ToInt64: 'long', ToDouble: 'double', ToDecimal: 'decimal', ToByte: 'byte', ToString: 'string', ToBase64String: 'string', ToInt16: 'short', ToChar: 'char', ToBoolean: 'bool' } });
 def({ fullName: 'System.BitConverter', staticMethods: BITCONVERTER_STATICS as Record<string, StaticFn>, staticProps: { IsLittleEndian: () => true } });
 def({ fullName: 'System.Guid', ...GUID_TYPE, isInstance: (v) => v instanceof Guid, defaultValue: undefined } as TypeInfo);
 const DATETIME_ALLOWED = new Set(['Add', 'AddDays', 'AddHours', 'AddMilliseconds', 'AddMinutes', 'AddMonths', 'AddSeconds', 'AddTicks', 'AddYears', 'Date', 'Day', 'DayOfWeek', 'DayOfYear', 'DaysInMonth', 'Hour', 'IsDaylightSavingTime', 'IsLeapYear', 'MaxValue', 'Millisecond', 'Minute', 'MinValue', 'Month', 'Now', 'Parse', 'Second', 'Subtract', 'Ticks', 'TimeOfDay', 'Today', 'ToString', 'UtcNow', 'Year', 'Equals', 'GetHashCode', 'CompareTo', 'GetType']);
@@ -249,9 +249,9 @@ setDateTimeParse(DATETIME_TYPE.staticMethods.Parse);
 def({ fullName: 'System.DateTimeOffset', ...DATETIMEOFFSET_TYPE, isInstance: (v) => v instanceof DateTimeOffset, cast: (v) => (v instanceof JValue && v.value instanceof DateTime ? new DateTimeOffset(v.value.ms, 0) : v instanceof JToken ? DATETIMEOFFSET_TYPE.staticMethods.Parse(undefined as unknown as Runtime, [convertToken(v, 'System.String')]) : v instanceof DateTimeOffset ? v : v instanceof DateTime ? new DateTimeOffset(v.ms, 0) : (() => { throw ex.invalidCast(v, 'System.DateTimeOffset'); })()) } as TypeInfo);
 def({ fullName: 'System.TimeSpan', ...TIMESPAN_TYPE, isInstance: (v) => v instanceof TimeSpan } as TypeInfo);
 def({ fullName: 'System.Random', construct: (_rt, a) => new CsRandom(typeof a[0] === 'number' ? a[0] : undefined), isInstance: (v) => v instanceof CsRandom });
-def({ fullName: 'System.Uri', ...URI_TYPE, isInstance: (v) => v instanceof CsUri } as TypeInfo);
+def({ fullName: 'System.Uri', ...URI_TYPE, memoizable: new Set(['EscapeDataString', 'EscapeUriString', 'UnescapeDataString']), isInstance: (v) => v instanceof CsUri } as TypeInfo);
 def({ fullName: 'System.Net.IPAddress', ...IPADDRESS_TYPE, returns: { Parse: 'System.Net.IPAddress' }, allowed: new Set(['AddressFamily', 'Equals', 'GetAddressBytes', 'IsLoopback', 'Parse', 'TryParse', 'ToString', 'GetHashCode', 'GetType']), isInstance: (v) => v instanceof IPAddressObj } as TypeInfo);
-def({ fullName: 'System.Net.WebUtility', staticMethods: WEBUTILITY_STATICS as Record<string, StaticFn>, returns: { UrlDecode: 'string', UrlEncode: 'string', HtmlEncode: 'string', HtmlDecode: 'string' } });
+def({ fullName: 'System.Net.WebUtility', staticMethods: WEBUTILITY_STATICS as Record<string, StaticFn>, memoizable: new Set(['UrlDecode', 'UrlEncode', 'HtmlEncode', 'HtmlDecode']), returns: { UrlDecode: 'string', UrlEncode: 'string', HtmlEncode: 'string', HtmlDecode: 'string' } });
 def({ fullName: 'System.Text.Encoding', ...ENCODING_TYPE, isInstance: (v) => v instanceof CsEncoding } as TypeInfo);
 def({ fullName: 'System.IO.StringReader', construct: (_rt, a) => new StringReader(csToString(a[0])), isInstance: (v) => v instanceof StringReader });
 def({ fullName: 'System.IO.StringWriter', construct: (rt) => new StringWriter(rt), isInstance: (v) => v instanceof StringWriter });

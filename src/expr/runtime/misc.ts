@@ -196,11 +196,25 @@ export class CsRandom extends CsObject {
 // ───── Convert ─────
 const B64_ERR = 'The input is not a valid Base-64 string as it contains a non-base 64 character, more than two padding characters, or an illegal character among the padding characters.';
 
+/**
+ * Convert.FromBase64String: spaces, tabs, CR and LF are skipped; what is left must be a multiple of
+ * four characters of [A-Za-z0-9+/] ending with at most two '='.
+ */
 export function fromBase64(s: unknown): Buffer {
   if (s === null || s === undefined) throw ex.argNull('s');
-  const t = String(s).replace(/[ \t\r\n]/g, '');
-  if (t.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(t)) throw ex.format(B64_ERR);
-  return Buffer.from(t, 'base64');
+  let t = String(s);
+  // the whitespace .NET skips, removed by native string search (a PEM body has a line break every 64 characters)
+  if (t.includes('\n')) t = t.replaceAll('\n', '');
+  if (t.includes('\r')) t = t.replaceAll('\r', '');
+  if (t.includes(' ')) t = t.replaceAll(' ', '');
+  if (t.includes('\t')) t = t.replaceAll('\t', '');
+  if (t.length % 4 !== 0) throw ex.format(B64_ERR);
+  const bytes = Buffer.from(t, 'base64');
+  // Node's decoder is lenient, so check the text: when it is the canonical encoding of what was
+  // decoded it is valid (the common case, two native calls); otherwise (invalid characters, or
+  // non-zero bits in the last character, which .NET accepts) the pattern decides
+  if (bytes.toString('base64') !== t && !/^[A-Za-z0-9+/]*={0,2}$/.test(t)) throw ex.format(B64_ERR);
+  return bytes;
 }
 
 function bytesArg(v: unknown, name = 'inArray'): Buffer {
@@ -416,24 +430,67 @@ export const ENCODING_TYPE = {
 };
 
 // ───── WebUtility and Uri ─────
-/** Decodes %XX runs as UTF-8 (invalid sequences become U+FFFD, as .NET does); '+' is a space for UrlDecode only. */
-function percentDecode(s: string, plusIsSpace: boolean): string {
-  const t = plusIsSpace && s.includes('+') ? s.replace(/\+/g, ' ') : s;
-  if (!t.includes('%')) return t;
+/** Hex digit values of ASCII characters, -1 for the others. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
+
+function hexAt(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c < 128 ? HEX_VALUE[c]! : -1;
+}
+
+/** Text outside %XX escapes: kept, except that '+' is a space for UrlDecode. */
+function literalPart(s: string, from: number, to: number, plusIsSpace: boolean): string {
+  const part = s.slice(from, to);
+  return plusIsSpace && part.includes('+') ? part.replaceAll('+', ' ') : part;
+}
+
+/** One maximal run of %XX with a byte ≥ 0x80: decoded as UTF-8 when it is valid. */
+function decodeUtf8Run(run: string, plusIsSpace: boolean): string {
   try {
-    // the common case: every %XX run is valid UTF-8 and no lone '%' is left (native and fast)
-    if (!/%(?![0-9a-fA-F]{2})/.test(t)) return decodeURIComponent(t);
+    return decodeURIComponent(run);
   } catch {
-    /* an invalid UTF-8 sequence: decode run by run below */
+    // WebUtility.UrlDecode replaces invalid UTF-8 with U+FFFD; Uri.UnescapeDataString leaves it escaped
+    return plusIsSpace ? Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8') : run;
   }
-  return t.replace(/(?:%[0-9a-fA-F]{2})+/g, (run) => {
-    try {
-      return decodeURIComponent(run);
-    } catch {
-      // WebUtility.UrlDecode replaces invalid UTF-8 with U+FFFD; Uri.UnescapeDataString leaves it escaped
-      return plusIsSpace ? Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8') : run;
+}
+
+/**
+ * Decodes %XX runs as UTF-8 (invalid sequences become U+FFFD, as .NET does); '+' is a space for
+ * UrlDecode only; a '%' not followed by two hex digits stays. One pass: a run of escapes of ASCII
+ * bytes (%0A, %2B, %20 … all of a URL-escaped PEM) becomes characters directly; a run with a byte
+ * ≥ 0x80 is decoded as UTF-8 by decodeURIComponent (a UTF-8 sequence never spans two runs).
+ */
+function percentDecode(s: string, plusIsSpace: boolean): string {
+  let i = s.indexOf('%');
+  if (i < 0) return plusIsSpace && s.includes('+') ? s.replaceAll('+', ' ') : s;
+  const n = s.length;
+  let out = '';
+  let from = 0;
+  while (i >= 0) {
+    let j = i;
+    let ascii = true;
+    let chars = '';
+    while (j + 2 < n && s.charCodeAt(j) === 37) {
+      const hi = hexAt(s, j + 1);
+      const lo = hexAt(s, j + 2);
+      if (hi < 0 || lo < 0) break;
+      if (hi >= 8) ascii = false;
+      else if (ascii) chars += String.fromCharCode(hi * 16 + lo);
+      j += 3;
     }
-  });
+    if (j > i) {
+      if (from < i) out += literalPart(s, from, i, plusIsSpace);
+      out += ascii ? chars : decodeUtf8Run(s.slice(i, j), plusIsSpace);
+      from = j;
+      i = s.indexOf('%', j);
+    } else {
+      i = s.indexOf('%', i + 1);
+    }
+  }
+  if (from < n) out += literalPart(s, from, n, plusIsSpace);
+  return out;
 }
 
 function utf8Escape(s: string, keep: RegExp, spaceAsPlus: boolean): string {

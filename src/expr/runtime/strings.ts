@@ -96,6 +96,12 @@ function split(s: string, args: unknown[]): string[] {
   return stringArray(parts);
 }
 
+/**
+ * String members whose result is a new string that depends only on the receiver and the arguments
+ * (no culture, no state): with constant arguments the compiler memoizes them for large receivers.
+ */
+export const PURE_STRING_METHODS: ReadonlySet<string> = new Set(['Replace', 'Trim', 'TrimStart', 'TrimEnd', 'ToLower', 'ToUpper', 'ToLowerInvariant', 'ToUpperInvariant']);
+
 export const STRING_METHODS: Record<string, StringMethod> = {
   ToString: (_rt, s) => s,
   Clone: (_rt, s) => s,

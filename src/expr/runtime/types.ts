@@ -33,6 +33,12 @@ export interface TypeInfo {
   readonly defaultValue?: unknown;
   /** Members a restricted type allows (spec 3.2 lists some types with named members only). */
   readonly allowed?: ReadonlySet<string>;
+  /**
+   * Static methods that are pure functions of one string argument returning a string or a byte[]
+   * (UrlDecode, FromBase64String …): a call site with one argument keeps its last results for large
+   * inputs in a StringMemo (memo.ts).
+   */
+  readonly memoizable?: ReadonlySet<string>;
 }
 
 export class TypeRegistry {
