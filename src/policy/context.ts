@@ -31,7 +31,7 @@ export class RequestContext implements HostContext {
   subscription: HostSubscription | undefined = undefined;
   user: HostUser | undefined = undefined;
   lastError: HostLastError | undefined = undefined;
-  readonly requestId: string;
+  private id: string | undefined = undefined;
   readonly timestamp: Date;
   readonly tracing: boolean;
   private readonly started: number;
@@ -45,10 +45,17 @@ export class RequestContext implements HostContext {
     this.clock = init.clock;
     this.timestamp = init.clock.now();
     this.started = performance.now();
-    this.requestId = randomUUID();
     this.tracing = init.tracing ?? false;
     this.logger = init.logger;
     this.response = { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: { bytes: undefined } };
+  }
+
+  /**
+   * context.RequestId: a random UUID, made when first read (an expression, a trace) and the same
+   * for the rest of the request; most requests never read it.
+   */
+  get requestId(): string {
+    return (this.id ??= randomUUID());
   }
 
   elapsedMs(): number {

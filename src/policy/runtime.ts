@@ -211,6 +211,9 @@ export interface BackendTarget {
   backendId: string | undefined;
 }
 
+/** The default of RequestState.templateQueryNames: empty, never changed (the gateway sets the operation's). */
+const NO_QUERY_NAMES: ReadonlySet<string> = new Set<string>();
+
 /** Per-request state: the context the expressions see, and what the pipeline decides as it runs. */
 export class RequestState {
   readonly ctx: HostContext;
@@ -228,9 +231,12 @@ export class RequestState {
   /** Headers added to the final response whatever it is (cors, rate-limit counters). */
   readonly extraResponseHeaders: [string, string][] = [];
   /** Query parameter names in the matched operation's urlTemplate (rewrite-uri's copy-unmatched-params). */
-  templateQueryNames: ReadonlySet<string> = new Set();
-  /** Responses stored in variables by send-request, by the object expressions see. */
-  readonly storedResponses = new WeakMap<object, import('../expr/host.js').HostResponse>();
+  templateQueryNames: ReadonlySet<string> = NO_QUERY_NAMES;
+  private stored: WeakMap<object, import('../expr/host.js').HostResponse> | undefined;
+  /** Responses stored in variables by send-request, by the object expressions see (made on first use: most requests store none). */
+  get storedResponses(): WeakMap<object, import('../expr/host.js').HostResponse> {
+    return (this.stored ??= new WeakMap());
+  }
   /** The matched operation's documented responses (mock-response answers with their examples). */
   operationResponses: readonly import('../model/apiManagement.js').ApimOperationResponse[] = [];
   /** The response-cache key chosen by cache-lookup, for cache-store. */

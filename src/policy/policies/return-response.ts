@@ -4,7 +4,7 @@
  * children or the named variable say otherwise). Backend and outbound do not run after it.
  */
 import { HeaderMap } from '../../core/headers.js';
-import type { HostResponse } from '../../expr/host.js';
+import type { HostContext, HostResponse } from '../../expr/host.js';
 import type { PolicyDefinition } from '../compile.js';
 import { PolicyFailure } from '../runtime.js';
 import { compileSetBody, type BodyMutator } from './set-body.js';
@@ -22,16 +22,25 @@ export const returnResponse: PolicyDefinition = {
   compile(el, cc) {
     cc.checkChildren(el, ['set-status', 'set-header', 'set-body']);
     const variable = cc.literal(el, 'response-variable-name');
-    const status: ResponseMutator[] = [];
-    const headers: HeaderMutator[] = [];
-    const bodies: BodyMutator[] = [];
-    const mutators: { kind: 'status' | 'header' | 'body'; index: number }[] = [];
+    // the children in document order, as one closure each (built here, once: a request only calls them)
+    const steps: ((ctx: HostContext, res: HostResponse) => void)[] = [];
     for (const c of el.children) {
       cc.checkAttributes(c, c.name === 'set-status' ? ['code', 'reason'] : c.name === 'set-header' ? ['name', 'exists-action'] : c.name === 'set-body' ? ['template', 'xsi-nil'] : []);
-      if (c.name === 'set-status') mutators.push({ kind: 'status', index: status.push(compileSetStatus(c, cc)) - 1 });
-      else if (c.name === 'set-header') mutators.push({ kind: 'header', index: headers.push(compileSetHeader(c, cc)) - 1 });
-      else if (c.name === 'set-body') mutators.push({ kind: 'body', index: bodies.push(compileSetBody(c, cc)) - 1 });
+      if (c.name === 'set-status') {
+        const m: ResponseMutator = compileSetStatus(c, cc);
+        steps.push((ctx, res) => m.apply(ctx, res));
+      } else if (c.name === 'set-header') {
+        const m: HeaderMutator = compileSetHeader(c, cc);
+        steps.push((ctx, res) => m.apply(ctx, res.headers));
+      } else if (c.name === 'set-body') {
+        const m: BodyMutator = compileSetBody(c, cc);
+        steps.push((ctx, res) => {
+          m.apply(ctx, res.body);
+          res.headers.delete('Content-Length');
+        });
+      }
     }
+    const n = steps.length;
     return {
       ...cc.meta(el),
       run(st) {
@@ -44,14 +53,7 @@ export const returnResponse: PolicyDefinition = {
           else if (isHostResponse(v)) res = v;
           else throw new PolicyFailure({ source: 'return-response', reason: 'ResponseVariableNotFound', message: `Variable '${variable}' does not hold a response.` });
         } else res = { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: { bytes: undefined } };
-        for (const m of mutators) {
-          if (m.kind === 'status') status[m.index]!.apply(ctx, res);
-          else if (m.kind === 'header') headers[m.index]!.apply(ctx, res.headers);
-          else {
-            bodies[m.index]!.apply(ctx, res.body);
-            res.headers.delete('Content-Length');
-          }
-        }
+        for (let i = 0; i < n; i++) steps[i]!(ctx, res);
         ctx.request.body.bytes = undefined;
         ctx.response = res;
         st.done = true;
