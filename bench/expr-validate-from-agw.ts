@@ -2,10 +2,15 @@
  * Benchmark: the seed's validate-from-agw condition, compiled from C#, against a hand-written
  * JavaScript function doing the same work on the same input (header → URL-decode → strip markers →
  * base64 → X.509 → chain validation without revocation → thumbprint lookup). Target: within 2x.
+ * Cases: without a CertificateCache (X.509 parsing and the chain search every time); the header
+ * missing (the fixed cost of an evaluation); as a service runs it (the service's CertificateCache,
+ * each request a new string equal to the last header: the memos of src/expr/runtime/memo.ts hit);
+ * the same with a different header text every request (every memo misses); and the whole operation
+ * policy through the policy pipeline (runPipeline: choose → return-response, 200 and 401).
  *
  *   node --import tsx bench/expr-validate-from-agw.ts [iterations]
  *
- * Not part of npm test.
+ * Not part of npm test; numbers go to docs/expressions.md.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

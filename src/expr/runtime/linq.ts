@@ -20,6 +20,15 @@ function pred(a: unknown): (x: unknown, i: number) => boolean {
   return f.length >= 2 ? (x, i) => f(x, i) === true : (x) => f(x) === true;
 }
 
+/**
+ * pred(a), checked and built when the first element needs it (as before, a sequence without
+ * elements never looks at the predicate), then the same function for every element.
+ */
+function predOnce(a: unknown): (x: unknown, i: number) => boolean {
+  let p: ((x: unknown, i: number) => boolean) | undefined;
+  return (x, i) => (p ??= pred(a))(x, i);
+}
+
 function withIndex(f: Fn): (x: unknown, i: number) => unknown {
   return f.length >= 2 ? (x, i) => f(x, i) : (x) => f(x);
 }
@@ -91,10 +100,10 @@ export type Ext = (rt: Runtime, t: unknown, a: unknown[], typeArgs: readonly RTy
 export const LINQ: Record<string, Ext> = {
   Any: (_rt, t, a) => {
     const s = seq(t);
-    return a.length ? s.some((x, i) => pred(a[0])(x, i)) : s.length > 0;
+    return a.length ? s.some(predOnce(a[0])) : s.length > 0;
   },
-  All: (_rt, t, a) => seq(t).every((x, i) => pred(a[0])(x, i)),
-  Where: (_rt, t, a) => tag(seq(t).filter((x, i) => pred(a[0])(x, i))),
+  All: (_rt, t, a) => seq(t).every(predOnce(a[0])),
+  Where: (_rt, t, a) => tag(seq(t).filter(predOnce(a[0]))),
   Select: (_rt, t, a) => {
     const f = withIndex(fnArg(a[0], 'selector'));
     return tag(seq(t).map((x, i) => f(x, i)));
@@ -131,19 +140,19 @@ export const LINQ: Record<string, Ext> = {
   },
   Last: (_rt, t, a) => {
     let s = seq(t);
-    if (a.length) s = s.filter((x, i) => pred(a[0])(x, i));
+    if (a.length) s = s.filter(predOnce(a[0]));
     if (!s.length) throw a.length ? ex.invalidOp('Sequence contains no matching element') : noElements();
     return s[s.length - 1];
   },
   LastOrDefault: (_rt, t, a) => {
     let s = seq(t);
-    if (a.length && typeof a[0] === 'function') s = s.filter((x, i) => pred(a[0])(x, i));
+    if (a.length && typeof a[0] === 'function') s = s.filter(predOnce(a[0]));
     return s.length ? s[s.length - 1] : null;
   },
   Single: (_rt, t, a) => {
     let s = seq(t);
     if (a.length) {
-      s = s.filter((x, i) => pred(a[0])(x, i));
+      s = s.filter(predOnce(a[0]));
       if (!s.length) throw ex.invalidOp('Sequence contains no matching element');
       if (s.length > 1) throw ex.invalidOp('Sequence contains more than one matching element');
     }
@@ -153,7 +162,7 @@ export const LINQ: Record<string, Ext> = {
   },
   SingleOrDefault: (_rt, t, a) => {
     let s = seq(t);
-    if (a.length && typeof a[0] === 'function') s = s.filter((x, i) => pred(a[0])(x, i));
+    if (a.length && typeof a[0] === 'function') s = s.filter(predOnce(a[0]));
     if (s.length > 1) throw ex.invalidOp(a.length ? 'Sequence contains more than one matching element' : 'Sequence contains more than one element');
     return s.length ? s[0] : null;
   },
@@ -164,8 +173,8 @@ export const LINQ: Record<string, Ext> = {
     return s[i];
   },
   ElementAtOrDefault: (_rt, t, a) => seq(t)[Number(a[0])] ?? null,
-  Count: (_rt, t, a) => (a.length ? seq(t).filter((x, i) => pred(a[0])(x, i)).length : seq(t).length),
-  LongCount: (_rt, t, a) => (a.length ? seq(t).filter((x, i) => pred(a[0])(x, i)).length : seq(t).length),
+  Count: (_rt, t, a) => (a.length ? seq(t).filter(predOnce(a[0])).length : seq(t).length),
+  LongCount: (_rt, t, a) => (a.length ? seq(t).filter(predOnce(a[0])).length : seq(t).length),
   OrderBy: (_rt, t, a) => {
     const k = fnArg(a[0], 'keySelector') as (x: unknown) => unknown;
     return tag(sortBy(seq(t), [k], [false], a[1]), [k], [false]);

@@ -273,3 +273,13 @@ test('member sites that see several classes in turn answer for each (the per-sit
   const nullAfter = compile('@{ var r = ""; foreach (var u in new Uri[] { new Uri("https://a.example/"), null }) r += u.Host; return r; }');
   assert.throws(() => run(nullAfter), (err: unknown) => err instanceof ExpressionError && err.exceptionType === 'System.NullReferenceException');
 });
+
+test('LINQ predicates are checked when the first element needs them, as before, and see the index when they take two parameters', () => {
+  const e = (src: string) => run(compile(src));
+  assert.equal(e('@(new List<int>().Any(null))'), false);
+  assert.throws(() => e('@(new List<int> { 1 }.Any(null))'), (err: unknown) => err instanceof ExpressionError && err.exceptionType === 'System.ArgumentNullException');
+  assert.equal(e('@(new List<int>().All(null))'), true);
+  assert.equal(e('@(new[] { 5, 6, 7 }.Where((x, i) => i != 1).Sum())'), 12);
+  assert.equal(e('@(new[] { 5, 6, 7 }.Count(x => x > 5) + new[] { 5, 6, 7 }.Where(x => x > 5).Count(x => x > 6))'), 3);
+  assert.equal(e('@(new[] { 1, 2, 3 }.All(x => x > 0) && !new[] { 1, 2, 3 }.Any(x => x > 3))'), true);
+});
