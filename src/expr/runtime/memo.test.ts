@@ -283,3 +283,13 @@ test('LINQ predicates are checked when the first element needs them, as before, 
   assert.equal(e('@(new[] { 5, 6, 7 }.Count(x => x > 5) + new[] { 5, 6, 7 }.Where(x => x > 5).Count(x => x > 6))'), 3);
   assert.equal(e('@(new[] { 1, 2, 3 }.All(x => x > 0) && !new[] { 1, 2, 3 }.Any(x => x > 3))'), true);
 });
+
+test('a memoized call in a null-conditional chain: a missing receiver short-circuits, a present one is replaced (and kept)', () => {
+  const e = compile('@(context.Request.Headers.GetValueOrDefault("h")?.Replace("a", "b").ToUpper() ?? "none")');
+  assert.equal(run(e), 'none');
+  const long = 'xa'.repeat(100);
+  assert.equal(run(e, { headers: { h: long } }), 'XB'.repeat(100));
+  assert.equal(run(e, { headers: { h: copyOf(long) } }), 'XB'.repeat(100));
+  assert.equal(run(e), 'none');
+  assert.deepEqual(e.memoStats!(), { hits: 2, misses: 2 });
+});
