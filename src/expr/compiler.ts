@@ -903,6 +903,15 @@ class Compiler {
     }
     s.blocks.pop();
     const n = codes.length;
+    if (fnInits.length === 0) {
+      return (f) => {
+        for (let i = 0; i < n; i++) {
+          const r = codes[i]!(f);
+          if (r !== 0) return r;
+        }
+        return 0;
+      };
+    }
     return (f) => {
       for (const i of fnInits) i(f);
       for (let i = 0; i < n; i++) {
@@ -947,6 +956,14 @@ class Compiler {
             f.vars[slot] = conv ? conv(val) : val;
           };
         });
+        if (parts.length === 1) {
+          const only = parts[0]!;
+          return (f) => {
+            f.rt.step();
+            only(f);
+            return 0;
+          };
+        }
         return (f) => {
           f.rt.step();
           for (const p of parts) p(f);
