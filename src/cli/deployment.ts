@@ -273,7 +273,9 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
   const edges: RunningEdge[] = [];
   const lines: ListenerLine[] = [];
   const closeAll = async () => {
-    await Promise.allSettled([...edges, ...apims].map((s) => s.close()));
+    // Gateways first: requests they still carry finish against the services behind them.
+    await Promise.allSettled(edges.map((s) => s.close()));
+    await Promise.allSettled(apims.map((s) => s.close()));
   };
   // The network model enforced on loopback: a service's private IP is its listening address
   // (10.0.1.4 → 127.0.1.4), the NSG of its subnet guards what it accepts, and a gateway connects
