@@ -104,6 +104,7 @@ export async function startApplicationGatewayCluster(model: ApplicationGatewayMo
           resolve();
         } else if (m.type === 'gatehouse-edge-failed') reject(new GatehouseError(m.code as `GH_${string}`, m.message));
         else if (m.type === 'gatehouse-edge-log') options.logger?.log(m.record);
+        else if (m.type === 'gatehouse-edge-closed' && w.isConnected()) w.send({ type: 'gatehouse-edge-closed-ack' });
       });
       w.once('exit', (code) => reject(new GatehouseError(EDGE_CODES.GH_EDGE_BIND, `gateway worker exited with ${code} before it was ready`)));
     });

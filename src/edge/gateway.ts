@@ -1018,7 +1018,16 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
   };
 
   const bindPort = async (declaredPort: number, state: { group: PortGroup; plain: http.Server }): Promise<Bound> => {
-    const b: Bound = { server: net.createServer({ noDelay: true }, (socket) => onRawConnection(b.state.group, socket, b.state.plain)), state };
+    const b: Bound = {
+      server: net.createServer({ noDelay: true }, (socket) => {
+        // Connections that arrive before the first probes are done wait for them: an instance takes
+        // traffic once it knows which backends are healthy (a worker started beside running ones
+        // would otherwise answer its first requests with 502 backend_unhealthy).
+        if (firstProbes) void firstProbes.then(() => (startFailed ? socket.destroy() : socket.destroyed ? undefined : onRawConnection(b.state.group, socket, b.state.plain)));
+        else onRawConnection(b.state.group, socket, b.state.plain);
+      }),
+      state,
+    };
     servers.push(b.server);
     const localPort = options.portMap?.get(declaredPort) ?? declaredPort;
     await new Promise<void>((resolve, reject) => {
@@ -1050,12 +1059,18 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
 
   const closeServer = (srv: net.Server) => new Promise<void>((r) => (srv.listening ? srv.close(() => r()) : r()));
 
+  let firstProbes: Promise<unknown> | undefined;
+  let startFailed = false;
   try {
     const states = activate(gw);
+    firstProbes = Promise.all(gw.targets.map((t) => t.start()));
     const binds = [...states].map(async ([port, state]) => bound.set(port, await bindPort(port, state)));
-    await Promise.all([...binds, ...gw.targets.map((t) => t.start())]);
+    await Promise.all([...binds, firstProbes]);
+    firstProbes = undefined;
     running = describeListeners();
   } catch (e) {
+    startFailed = true;
+    firstProbes = undefined;
     for (const t of gw.targets) t.close();
     await Promise.all(servers.map(closeServer));
     throw e;

@@ -51,7 +51,19 @@ process.on('message', (m: WorkerStart | { type: 'gatehouse-edge-close' }) => {
       },
     );
   } else if (m.type === 'gatehouse-edge-close') {
-    void (edge?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+    void (edge?.close() ?? Promise.resolve()).finally(() => {
+      // Connections the primary handed over before it saw this worker's servers close are still
+      // on the IPC channel; messages arrive in order, so once the primary's answer to 'closed' is
+      // here, each of them has been answered (refused, so the primary gives it to another worker).
+      const bye = setTimeout(() => process.exit(0), 2000);
+      process.on('message', (x: { type?: string }) => {
+        if (x.type === 'gatehouse-edge-closed-ack') {
+          clearTimeout(bye);
+          process.exit(0);
+        }
+      });
+      send({ type: 'gatehouse-edge-closed' });
+    });
   }
 });
 

@@ -207,16 +207,16 @@ test('--workers 2: a restart on the same gateway port has no gap (the new worker
     writeFileSync(file, withService('apim-w2', 'two'));
     const answers: string[] = [];
     const end = Date.now() + 45000;
-    while (Date.now() < end && answers.length < 2000 && !(/^reloaded/m.test(cli.stdout()) && answers.at(-1) === '200 two')) {
-      answers.push(await get());
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    // Eight clients at once, so that connections are being handed to the old workers as they close.
+    const client = async () => {
+      while (Date.now() < end && answers.length < 8000 && !(/^reloaded/m.test(cli.stdout()) && answers.at(-1) === '200 two')) answers.push(await get());
+    };
+    await Promise.all(Array.from({ length: 8 }, client));
     assert.match(cli.stdout(), /^reloaded/m, cli.stderr());
-    // Never refused: the port is served throughout. A connection the primary hands to an old
-    // worker as it exits can be lost (no answer, or reset): at most a couple per restart, see docs/cli.md.
+    // Never refused, never lost: the port is served throughout, and a connection the primary hands
+    // to an old worker as it closes is refused by that worker and given to another.
     const failed = answers.filter((a) => a !== '200 one' && a !== '200 two');
-    assert.deepEqual(failed.filter((a) => /ECONNREFUSED/.test(a)), [], `${answers.length} requests`);
-    assert.ok(failed.length <= 2, `${failed.length} of ${answers.length} requests failed: ${failed.join('; ')}`);
+    assert.deepEqual(failed, [], `${failed.length} of ${answers.length} requests failed`);
     assert.ok(answers.includes('200 two'));
   } finally {
     assert.equal(await cli.stop('SIGINT'), 0);
