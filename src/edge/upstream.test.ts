@@ -159,6 +159,25 @@ describe('UpstreamPool: framing', () => {
     }
   });
 
+  test('Keep-Alive: timeout=N: a connection is reused until a second before the backend closes it', async () => {
+    const b = await scripted([
+      'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nContent-Length: 1\r\n\r\na',
+      'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1, max=100\r\nContent-Length: 1\r\n\r\nb',
+      'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc',
+    ]);
+    try {
+      const pool = newPool();
+      assert.equal((await send(pool, b.port)).body, 'a');
+      assert.equal((await send(pool, b.port)).body, 'b');
+      assert.equal(b.connections, 1);
+      // timeout=1 leaves no margin: the next request takes a new connection.
+      assert.equal((await send(pool, b.port)).body, 'c');
+      assert.equal(b.connections, 2);
+    } finally {
+      await b.close();
+    }
+  });
+
   test('Connection: close, HTTP/1.0 without keep-alive, and bytes after the answer: the connection is not reused', async () => {
     const b = await scripted([
       'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\na',

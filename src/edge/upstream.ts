@@ -86,6 +86,8 @@ interface PooledSocket {
   reused: boolean;
   owner: Exchange | undefined;
   idleSince: number;
+  /** When the backend said it closes idle connections (Keep-Alive: timeout=N), less a second's margin. */
+  reuseUntil: number;
 }
 
 /**
@@ -129,7 +131,7 @@ export class UpstreamPool {
       });
       socket = t;
     } else socket = net.connect({ ...base, noDelay: true });
-    const p: PooledSocket = { socket, key, reused: false, owner: undefined, idleSince: 0 };
+    const p: PooledSocket = { socket, key, reused: false, owner: undefined, idleSince: 0, reuseUntil: Infinity };
     socket.on('data', (d: Buffer) => (p.owner ? p.owner.data(d) : this.drop(p)));
     socket.on('end', () => (p.owner ? p.owner.end() : this.drop(p)));
     socket.on('close', () => (p.owner ? p.owner.fail(new Error('the backend closed the connection')) : this.drop(p)));
@@ -139,9 +141,13 @@ export class UpstreamPool {
 
   private take(key: string): PooledSocket | undefined {
     const list = this.idle.get(key);
+    const now = performance.now();
     while (list?.length) {
       const p = list.pop()!;
-      if (p.socket.destroyed || !p.socket.writable) continue;
+      if (p.socket.destroyed || !p.socket.writable || now >= p.reuseUntil) {
+        p.socket.destroy();
+        continue;
+      }
       p.reused = true;
       return p;
     }
@@ -353,6 +359,9 @@ class Exchange implements UpstreamCall {
       }
       this.framing = framingOf(head, this.req.method);
       this.keepAlive = head.keepAlive && this.framing.kind !== 'close';
+      // As node:http's agent does: a connection is not offered again within a second of the idle
+      // timeout the backend announced, so that it is not reused just as the backend closes it.
+      if (head.idleTimeoutS !== undefined) this.pooled.reuseUntil = performance.now() + (head.idleTimeoutS - 1) * 1000;
       this.state = 'body';
       this.handler.onHead(head.head);
       return true;
@@ -466,6 +475,8 @@ class Exchange implements UpstreamCall {
 interface ParsedHead {
   readonly head: UpstreamResponseHead;
   readonly keepAlive: boolean;
+  /** Keep-Alive: timeout=N, seconds. */
+  readonly idleTimeoutS: number | undefined;
   readonly contentLength: number | undefined;
   readonly chunked: boolean;
 }
@@ -477,6 +488,7 @@ function parseHead(text: string): ParsedHead {
   const http10 = m[1] === '0';
   const rawHeaders: string[] = [];
   let keepAlive = !http10;
+  let idleTimeoutS: number | undefined;
   let contentLength: number | undefined;
   let chunked = false;
   for (let i = 1; i < lines.length; i++) {
@@ -504,11 +516,14 @@ function parseHead(text: string): ParsedHead {
         if (tok === 'close') keepAlive = false;
         else if (tok === 'keep-alive' && http10) keepAlive = true;
       }
+    } else if (lower === 'keep-alive') {
+      const t = /(?:^|[\s,;])timeout\s*=\s*(\d{1,6})/i.exec(value);
+      if (t) idleTimeoutS = Number(t[1]);
     }
   }
   // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the connection must then close.
   if (chunked && contentLength !== undefined) keepAlive = false;
-  return { head: { statusCode: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders }, keepAlive, contentLength, chunked };
+  return { head: { statusCode: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders }, keepAlive, idleTimeoutS, contentLength, chunked };
 }
 
 function framingOf(p: ParsedHead, method: string): Framing {
