@@ -539,6 +539,13 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     }
     // X-Original-Host cannot be rewritten: the gateway creates it (spec 3.8).
     reqHeaders.set('X-Original-Host', hostValue ?? '');
+    // Nor can the body's framing: Transfer-Encoding is hop-by-hop (the client of the next hop sets
+    // it for a streamed body), and Content-Length is the client's. A rewrite setting either would
+    // make the backend read the body differently from how it is sent (request smuggling).
+    reqHeaders.delete('transfer-encoding');
+    const clientLength = req.headers['content-length'];
+    if (clientLength !== undefined) reqHeaders.set('Content-Length', clientLength);
+    else reqHeaders.delete('content-length');
     const finalUri = query ? `${path}?${query}` : path;
     if (record) {
       record.requestUri = finalUri;
@@ -695,12 +702,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       attempt++;
       const withBody = hasBody && attempt === 1;
       let settled = false;
-      const timer = setTimeout(() => {
-        if (settled) return;
-        settled = true;
-        call.abort();
-        retryOrTimeout(member);
-      }, timeoutMs);
+      // Armed once the request is under way (request() throws for a head it refuses to write).
+      let timer: NodeJS.Timeout | undefined;
       const call = target.upstream.request(
         target.connectTarget(member, hostHeader),
         { method, path, rawHeaders: hopRequestHeaders(method, headers, withBody), body: withBody ? req : undefined },
@@ -753,6 +756,12 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         },
       );
       abortCurrent = () => call.abort();
+      timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        call.abort();
+        retryOrTimeout(member);
+      }, timeoutMs);
     };
     /** The in-process twin of send(): the same timeout, retry, errors, headers and log fields. */
     const sendInProcess = (member: BackendMember, handler: InProcessHandler) => {

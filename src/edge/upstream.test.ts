@@ -204,6 +204,8 @@ describe('UpstreamPool: what it refuses (the edge answers 502)', () => {
     ['a NUL in a value', 'HTTP/1.1 200 OK\r\nX-A: a\x00b\r\nContent-Length: 0\r\n\r\n'],
     ['a bare CR in a value', 'HTTP/1.1 200 OK\r\nX-A: a\rb\r\nContent-Length: 0\r\n\r\n'],
     ['conflicting Content-Length values', 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab'],
+    ['a repeated Content-Length, even with the same value', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab'],
+    ['Content-Length with Transfer-Encoding (the client would frame the de-chunked body by the length)', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'],
     ['a Content-Length that is not a number', 'HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\na'],
     ['a transfer coding other than chunked', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n'],
     ['a 101 that was not asked for', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\n\r\n'],
@@ -355,6 +357,9 @@ describe('UpstreamPool: connections and request bodies', () => {
       const r = await send(pool, b.port, { method: 'POST', rawHeaders: ['Host', 'b', 'Transfer-Encoding', 'chunked'], body });
       assert.equal(r.status, 413);
       assert.equal(pool.idleCount, 0);
+      // The rest of the client's body is read and dropped: not left paused, no listener of ours on it.
+      assert.equal(body.isPaused(), false);
+      assert.equal(body.listenerCount('data'), 0);
       body.write('more, after the answer');
       const two = await send(pool, b.port);
       assert.deepEqual([two.status, two.body], [200, 'ok']);
@@ -429,6 +434,71 @@ describe('UpstreamPool: connections and request bodies', () => {
       const r2 = await pending;
       assert.match(r2.error ?? '', /aborted the request body/);
       assert.equal(pool.idleCount, 0);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a request head that cannot be written as it is throws, and nothing is sent (no smuggling through characters above U+00FF)', async () => {
+    const b = await scripted(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+    try {
+      const pool = newPool();
+      const bad: Partial<UpstreamRequest>[] = [
+        { rawHeaders: ['Host', 'b', 'X-User', 'alice\u010d\u010aDELETE / HTTP/1.1'] },
+        { rawHeaders: ['Host', 'b', 'X-User', 'a\r\nX-Injected: 1'] },
+        { rawHeaders: ['Host', 'b', 'X Bad', 'v'] },
+        { path: '/a b' },
+        { path: '/\u0100' },
+        { method: 'GET /x HTTP/1.1\r\n' },
+      ];
+      for (const r of bad) assert.throws(() => pool.request({ host: '127.0.0.1', port: b.port }, { method: 'GET', path: '/', rawHeaders: ['Host', 'b'], body: undefined, ...r }, { onHead: () => undefined, onBody: () => undefined, onError: () => undefined }), /invalid request to the backend/);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(b.connections, 0);
+      // Latin-1 text (obs-text) in a value is still allowed, as node:http allows it.
+      const ok = await send(pool, b.port, { rawHeaders: ['Host', 'b', 'X-Name', 'Zoë'] });
+      assert.deepEqual([ok.status, ok.body], [200, 'ok']);
+      assert.match(b.heads.at(-1)!, /\r\nX-Name: Zo\xeb$/);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('the automatic retry on a stale kept connection is for idempotent methods only', async () => {
+    const b = await scripted(['HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na', (s) => s.destroy(), 'HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb']);
+    try {
+      const pool = newPool();
+      assert.equal((await send(pool, b.port)).body, 'a');
+      // A bodiless POST on the kept connection, which the backend drops on reading it: not sent again.
+      const r = await send(pool, b.port, { method: 'POST', rawHeaders: ['Host', 'b', 'Content-Length', '0'] });
+      assert.match(r.error ?? '', /closed/);
+      assert.equal(b.connections, 1);
+      assert.equal(b.heads.filter((h) => h.startsWith('POST')).length, 1);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a socket paused for a slow reader when the answer ends is flowing again for the next request', async () => {
+    const b = await scripted(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+    try {
+      const pool = newPool();
+      const first = await new Promise<string>((resolve, reject) => {
+        let body = '';
+        pool.request({ host: '127.0.0.1', port: b.port }, { method: 'GET', path: '/', rawHeaders: ['Host', 'b'], body: undefined }, {
+          onHead: () => undefined,
+          // Every piece asks for a pause, the last chunk included (its terminator came in the same read).
+          onBody: (c, last) => {
+            body += c?.toString() ?? '';
+            if (last) resolve(body);
+            return false;
+          },
+          onError: reject,
+        });
+      });
+      assert.equal(first, 'abc');
+      const two = await send(pool, b.port);
+      assert.deepEqual([two.status, two.body, two.error], [200, 'ok', undefined]);
+      assert.equal(b.connections, 1);
     } finally {
       await b.close();
     }

@@ -71,6 +71,23 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // Field values: VCHAR, obs-text, SP and HTAB (no CR, LF, NUL or other controls).
 const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+// What may go into a request head written as latin1: a character above U+00FF would lose its high
+// byte on the wire (U+010D U+010A would become CR LF and split the request).
+const REQUEST_TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const GOOD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+/** Why a request head cannot be written as it is, or undefined. */
+function invalidRequestHead(req: UpstreamRequest): string | undefined {
+  if (!TOKEN.test(req.method)) return 'method';
+  if (!REQUEST_TARGET.test(req.path)) return 'request target';
+  const h = req.rawHeaders;
+  for (let i = 0; i + 1 < h.length; i += 2) {
+    if (!TOKEN.test(h[i]!)) return `header name ${JSON.stringify(h[i])}`;
+    if (!GOOD_VALUE.test(h[i + 1]!)) return `value of header ${h[i]}`;
+  }
+  return undefined;
+}
 
 class UpstreamProtocolError extends Error {}
 
@@ -106,6 +123,9 @@ export class UpstreamPool {
 
   /** Sends one request; the handler gets the answer. A request without a body that fails on a reused connection before any byte of the answer is retried once on a new connection. */
   request(target: ConnectTarget, req: UpstreamRequest, handler: UpstreamHandler): UpstreamCall {
+    // Thrown, as node:http's ClientRequest throws ERR_INVALID_CHAR: nothing is sent, the edge answers 500.
+    const invalid = invalidRequestHead(req);
+    if (invalid) throw new TypeError(`invalid request to the backend: ${invalid}`);
     // A body whose client has gone already (a request handled late, say) is never sent in part.
     const refused = this.closed ? 'the backend connection pool is closed' : req.body?.destroyed && !req.body.readableEnded ? 'the client aborted the request body' : undefined;
     if (refused) {
@@ -114,7 +134,9 @@ export class UpstreamPool {
     }
     const key = `${target.host}|${target.port}|${target.localAddress ?? ''}|${target.tls?.servername ?? ''}`;
     const pooled = this.take(key) ?? this.connect(key, target);
-    const retry = pooled.reused && req.body === undefined ? () => !this.closed && new Exchange(this, this.connect(key, target), req, handler, undefined) : undefined;
+    // The one automatic retry (a kept connection the backend closed as the request went out): only
+    // for idempotent methods without a body (RFC 9110 9.2.2), as NGINX; never a POST or a PATCH.
+    const retry = pooled.reused && req.body === undefined && IDEMPOTENT.has(req.method) ? () => !this.closed && new Exchange(this, this.connect(key, target), req, handler, undefined) : undefined;
     return new Exchange(this, pooled, req, handler, retry);
   }
 
@@ -133,7 +155,15 @@ export class UpstreamPool {
     } else socket = net.connect({ ...base, noDelay: true });
     const p: PooledSocket = { socket, key, reused: false, owner: undefined, idleSince: 0, reuseUntil: Infinity };
     socket.on('data', (d: Buffer) => (p.owner ? p.owner.data(d) : this.drop(p)));
-    socket.on('end', () => (p.owner ? p.owner.end() : this.drop(p)));
+    // A throw from the handler at the end of an answer must not escape into the event loop.
+    socket.on('end', () => {
+      try {
+        if (p.owner) p.owner.end();
+        else this.drop(p);
+      } catch (e) {
+        socket.destroy(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
     socket.on('close', () => (p.owner ? p.owner.fail(new Error('the backend closed the connection')) : this.drop(p)));
     socket.on('error', (e: Error) => (p.owner ? p.owner.fail(e) : this.drop(p)));
     return p;
@@ -247,8 +277,7 @@ class Exchange implements UpstreamCall {
     }
     s.write(head, 'latin1');
     const onChunk = (c: Buffer) => {
-      if (this.state === 'done') return;
-      if (!c.length) return;
+      if (this.state === 'done' || !c.length) return;
       let ok: boolean;
       if (chunked) {
         s.cork();
@@ -259,22 +288,50 @@ class Exchange implements UpstreamCall {
       } else ok = s.write(c);
       if (!ok) {
         body.pause();
-        s.once('drain', () => body.resume());
+        s.once('drain', onDrain);
       }
     };
-    body.on('data', onChunk);
-    body.once('end', () => {
+    const onDrain = () => body.resume();
+    const onEnd = () => {
       if (this.state === 'done') return;
       if (chunked) s.write('0\r\n\r\n', 'latin1');
       this.bodySent = true;
-    });
-    // The client went away mid-body (now, or before we got here): the backend must not take a
-    // short body as complete, and the exchange must not wait for the rest.
-    const cut = () => {
+    };
+    // The client went away mid-body: the backend must not take a short body as complete, and the
+    // exchange must not wait for the rest.
+    const onClose = () => {
       if (!this.bodySent) this.fail(new Error('the client aborted the request body'));
     };
-    body.once('close', cut);
-    body.once('error', (e: Error) => this.fail(e));
+    const onError = (e: Error) => this.fail(e);
+    body.on('data', onChunk);
+    body.once('end', onEnd);
+    body.once('close', onClose);
+    body.once('error', onError);
+    this.detachBody = () => {
+      body.removeListener('data', onChunk);
+      body.removeListener('end', onEnd);
+      body.removeListener('close', onClose);
+      body.removeListener('error', onError);
+      s.removeListener('drain', onDrain);
+      // An answer came before the whole body was sent: the rest is read and dropped, so the
+      // client's upload is not left paused (its connection then goes on to its next request).
+      if (!this.bodySent && !body.destroyed) {
+        body.on('error', () => undefined);
+        body.resume();
+      }
+    };
+  }
+
+  /** Set while a request body is being streamed: takes the exchange's listeners off it. */
+  private detachBody: (() => void) | undefined;
+
+  /** The exchange is over: its body listeners go, and a socket paused for backpressure flows again. */
+  private ended(reusable: boolean): void {
+    const detach = this.detachBody;
+    this.detachBody = undefined;
+    detach?.();
+    if (reusable && this.socket.isPaused()) this.socket.resume();
+    this.pool.release(this.pooled, reusable);
   }
 
   resume(): void {
@@ -287,7 +344,7 @@ class Exchange implements UpstreamCall {
     if (this.state === 'done') return;
     this.state = 'done';
     this.socket.destroy();
-    this.pool.release(this.pooled, false);
+    this.ended(false);
   }
 
   fail(e: Error): void {
@@ -295,7 +352,7 @@ class Exchange implements UpstreamCall {
     const afterHead = this.state === 'body';
     this.state = 'done';
     this.socket.destroy();
-    this.pool.release(this.pooled, false);
+    this.ended(false);
     // A kept-alive connection the backend closed just before our request: once more on a new one.
     if (!this.received && this.retry) {
       const again = this.retry();
@@ -319,7 +376,7 @@ class Exchange implements UpstreamCall {
     this.state = 'done';
     // An answer that came before the whole request body was sent (a 413, say): the rest of the
     // body would reach the next request on this connection, so the connection is closed.
-    this.pool.release(this.pooled, reusable && this.keepAlive && this.bodySent);
+    this.ended(reusable && this.keepAlive && this.bodySent);
     this.handler.onBody(last, true);
   }
 
@@ -503,9 +560,9 @@ function parseHead(text: string): ParsedHead {
     const lower = name.length === 14 || name.length === 17 || name.length === 10 ? name.toLowerCase() : '';
     if (lower === 'content-length') {
       if (!/^\d{1,15}$/.test(value)) throw new UpstreamProtocolError('invalid Content-Length from the backend');
-      const n = Number(value);
-      if (contentLength !== undefined && contentLength !== n) throw new UpstreamProtocolError('conflicting Content-Length values from the backend');
-      contentLength = n;
+      // A repeated Content-Length, even with the same value, is refused as node:http's parser did.
+      if (contentLength !== undefined) throw new UpstreamProtocolError('more than one Content-Length from the backend');
+      contentLength = Number(value);
     } else if (lower === 'transfer-encoding') {
       // Only chunked can be relayed: other codings would reach the client undecoded and unlabelled.
       if (chunked || !/^chunked$/i.test(value)) throw new UpstreamProtocolError(`unsupported Transfer-Encoding from the backend: ${value}`);
@@ -521,8 +578,10 @@ function parseHead(text: string): ParsedHead {
       if (t) idleTimeoutS = Number(t[1]);
     }
   }
-  // RFC 9112 6.3: Transfer-Encoding overrides Content-Length, and the connection must then close.
-  if (chunked && contentLength !== undefined) keepAlive = false;
+  // Both: RFC 9112 6.3 lets Transfer-Encoding win, but a Content-Length relayed beside a de-chunked
+  // body would frame the client's view differently from ours (response splitting). Refused, as
+  // node:http's parser refused it.
+  if (chunked && contentLength !== undefined) throw new UpstreamProtocolError('both Content-Length and Transfer-Encoding from the backend');
   return { head: { statusCode: Number(m[2]), statusMessage: m[3] ?? '', rawHeaders }, keepAlive, idleTimeoutS, contentLength, chunked };
 }
 

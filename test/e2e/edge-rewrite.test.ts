@@ -47,6 +47,7 @@ describe('rewrite rule sets', () => {
       rule('resp', 30, [], { responseHeaderConfigurations: [h('X-Status', '{var_http_status}'), h('Server', '')] }),
       rule('resp-cond', 31, [{ variable: 'http_resp_Content-Type', pattern: 'json' }], { responseHeaderConfigurations: [h('X-Json', 'yes;{http_resp_X-Backend}')] }),
       rule('vars', 40, [{ variable: 'var_uri_path', pattern: '^/vars$' }], { requestHeaderConfigurations: VARS.map((v) => h(`X-V-${v.replace(/_/g, '-')}`, `{var_${v}}`)) }),
+      rule('framing', 41, [{ variable: 'var_uri_path', pattern: '^/framing$' }], { requestHeaderConfigurations: [h('Transfer-Encoding', 'chunked'), h('Content-Length', '5')] }),
     );
     // the unknown variable above must be rejected at load: keep the gateway valid by removing it again
     dflt.properties.rewriteRules = dflt.properties.rewriteRules.filter((r) => (r as { name: string }).name !== 'both');
@@ -139,6 +140,30 @@ describe('rewrite rule sets', () => {
     assert.equal(v('client_user'), 'alice');
     assert.equal(v('client_certificate_fingerprint'), '');
     assert.equal(v('client_certificate_verification'), '');
+  });
+
+  test('a client value with characters above U+00FF in a rewritten header: 500, nothing reaches the backend (no request smuggling)', async () => {
+    const before = backend.requests.length;
+    // As latin1 on the wire, U+010D U+010A would be CR LF, and U+013A a colon: a second request.
+    const user = 'alice\u010d\u010aDELETE /admin/users/1 HTTP/1.1\u010d\u010aHost\u013a internal\u010d\u010a\u010d\u010a';
+    const r = await request({ port: httpsPort, ca, path: '/vars', headers: { Authorization: 'Basic ' + Buffer.from(`${user}:pw`).toString('base64') } });
+    assert.equal(r.status, 500);
+    await new Promise((res) => setTimeout(res, 100));
+    assert.equal(backend.requests.length, before);
+    assert.equal((await request({ port: httpsPort, ca, path: '/after' })).status, 200);
+    assert.equal(backend.requests.at(-1)!.url, '/after');
+  });
+
+  test('a rewrite cannot set the body framing: Transfer-Encoding and Content-Length are the client\'s', async () => {
+    const r = await request({ port: httpsPort, ca, path: '/framing' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(backend.header('transfer-encoding'), []);
+    assert.deepEqual(backend.header('content-length'), []);
+    const p = await request({ port: httpsPort, ca, path: '/framing', method: 'POST', body: 'abc' });
+    assert.equal(p.status, 200);
+    assert.deepEqual(backend.header('content-length'), ['3']);
+    assert.equal(backend.requests.at(-1)!.body, 'abc');
+    assert.equal((await request({ port: httpsPort, ca, path: '/after-framing' })).status, 200);
   });
 
   test('mutual-authentication server variables on the mTLS listener (dev-client-01)', async () => {
