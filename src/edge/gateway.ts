@@ -682,13 +682,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         try {
           respond(up, member);
         } catch (e) {
-          // A backend answer Node cannot relay (an invalid header for HTTP/2, say): 502, never a crash.
           up.destroy();
-          logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
-          if (!res.headersSent) {
-            sendPage(res, PAGES.badGateway);
-            done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
-          } else res.destroy?.();
+          notRelayed(member, e);
         }
       });
       if (hasBody && attempt === 1) req.pipe(upstream);
@@ -718,13 +713,8 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
             try {
               respondHead(h.statusCode, h.statusMessage, h.rawHeaders, member);
             } catch (e) {
-              // A backend answer Node cannot relay (an invalid header for HTTP/2, say): 502, never a crash.
               call.abort();
-              logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
-              if (!res.headersSent) {
-                sendPage(res, PAGES.badGateway);
-                done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
-              } else res.destroy?.();
+              notRelayed(member, e);
             }
           },
           onBody: (chunk, last) => {
@@ -784,11 +774,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
             try {
               respondHead(a.statusCode, a.statusMessage, a.rawHeaders, member);
             } catch (e) {
-              logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
-              if (!res.headersSent) {
-                sendPage(res, PAGES.badGateway);
-                done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
-              } else res.destroy?.();
+              notRelayed(member, e);
               return;
             }
             if (a.body && a.body.length) (res as http.ServerResponse).end(a.body);
@@ -804,6 +790,14 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
             }
           },
         );
+    };
+    /** A backend answer Node cannot relay (an invalid header for HTTP/2, say): 502, never a crash. */
+    const notRelayed = (member: BackendMember, e: unknown) => {
+      logger?.log({ level: 'warn', msg: `edge: backend response not relayed: ${messageOf(e)}` });
+      if (!res.headersSent) {
+        sendPage(res, PAGES.badGateway);
+        done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
+      } else res.destroy?.();
     };
     const respond = (up: http.IncomingMessage, member: BackendMember) => {
       respondHead(up.statusCode ?? 502, up.statusMessage, up.rawHeaders, member);
