@@ -154,6 +154,18 @@ describe('rewrite rule sets', () => {
     assert.equal(backend.requests.at(-1)!.url, '/after');
   });
 
+  test('a rewritten value loses CR, LF and NUL, also right after a long clean value (checked once and remembered)', async () => {
+    const basic = (user: string) => ({ Authorization: 'Basic ' + Buffer.from(`${user}:pw`).toString('base64') });
+    const long = 'u'.repeat(300);
+    await request({ port: httpsPort, ca, path: '/vars', headers: basic(long) });
+    assert.equal(backend.header('X-V-client-user')[0], long);
+    await request({ port: httpsPort, ca, path: '/vars', headers: basic(long) });
+    assert.equal(backend.header('X-V-client-user')[0], long);
+    // (no colon: Basic's user part ends at the first one)
+    await request({ port: httpsPort, ca, path: '/vars', headers: basic(`${long}\r\nX-Injected 1\u0000`) });
+    assert.equal(backend.header('X-V-client-user')[0], `${long}X-Injected 1`);
+  });
+
   test('a rewrite cannot set the body framing: Transfer-Encoding and Content-Length are the client\'s', async () => {
     const r = await request({ port: httpsPort, ca, path: '/framing' });
     assert.equal(r.status, 200);
