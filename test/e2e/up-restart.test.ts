@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli, type RunningCli } from '../helpers/cli.js';
 import { httpsRequest } from '../helpers/https.js';
+import { gatewayChild, helloBehindGateway, helloService } from '../helpers/deployments.js';
 
 let dir: string;
 before(() => {
@@ -21,16 +22,11 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const policy = (body: string) => `<policies><inbound><base /><return-response><set-status code="200" /><set-body>${body}</set-body></return-response></inbound><backend><base /></backend><outbound><base /></outbound><on-error><base /></on-error></policies>`;
-
 /** One External API Management service answering `body` on /hello/, optionally with a gateway whose only listener is on declared port 81. */
 function deployment(name: string, body: string, gateway = false): string {
-  const sub = (type: string, n: string) => ({ id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/gatehouse-local/providers/Microsoft.Network/applicationGateways/agw-r/${type}/${n}` });
+  const sub = (type: string, n: string) => gatewayChild('agw-r', type, n);
   return JSON.stringify([
-    { type: 'Microsoft.ApiManagement/service', name, properties: { publisherEmail: 'a@b.c', publisherName: 'T' }, sku: { name: 'Developer', capacity: 1 } },
-    { type: 'Microsoft.ApiManagement/service/apis', name: `${name}/hello`, properties: { displayName: 'Hello', path: 'hello', protocols: ['https'], subscriptionRequired: false } },
-    { type: 'Microsoft.ApiManagement/service/apis/operations', name: `${name}/hello/get`, properties: { displayName: 'Get', method: 'GET', urlTemplate: '/' } },
-    { type: 'Microsoft.ApiManagement/service/apis/operations/policies', name: `${name}/hello/get/policy`, properties: { format: 'rawxml', value: policy(body) } },
+    ...helloService(name, body, false),
     ...(gateway
       ? [
           {
@@ -163,28 +159,7 @@ test('--workers 2: a restart on the same gateway port has no gap (the new worker
   const ws = mkdtempSync(join(dir, 'workers-'));
   const file = join(ws, 'deployment.json');
   const port = await freePort();
-  const sub = (type: string, n: string) => ({ id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/gatehouse-local/providers/Microsoft.Network/applicationGateways/agw-w/${type}/${n}` });
-  const withService = (name: string, body: string) =>
-    JSON.stringify([
-      { type: 'Microsoft.ApiManagement/service', name, properties: { publisherEmail: 'a@b.c', publisherName: 'T', virtualNetworkType: 'Internal', privateIPAddresses: ['10.0.1.4'] }, sku: { name: 'Developer', capacity: 1 } },
-      { type: 'Microsoft.ApiManagement/service/apis', name: `${name}/hello`, properties: { displayName: 'Hello', path: 'hello', protocols: ['https'], subscriptionRequired: false } },
-      { type: 'Microsoft.ApiManagement/service/apis/operations', name: `${name}/hello/get`, properties: { displayName: 'Get', method: 'GET', urlTemplate: '/' } },
-      { type: 'Microsoft.ApiManagement/service/apis/operations/policies', name: `${name}/hello/get/policy`, properties: { format: 'rawxml', value: policy(body) } },
-      {
-        type: 'Microsoft.Network/applicationGateways',
-        name: 'agw-w',
-        properties: {
-          autoscaleConfiguration: { minCapacity: 0, maxCapacity: 2 },
-          frontendIPConfigurations: [{ name: 'fe', properties: {} }],
-          frontendPorts: [{ name: 'p80', properties: { port: 80 } }],
-          httpListeners: [{ name: 'l', properties: { protocol: 'Http', frontendIPConfiguration: sub('frontendIPConfigurations', 'fe'), frontendPort: sub('frontendPorts', 'p80') } }],
-          backendAddressPools: [{ name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }] } }],
-          probes: [{ name: 'probe', properties: { protocol: 'Https', path: '/status-0123456789abcdef', interval: 30, timeout: 5, unhealthyThreshold: 3, pickHostNameFromBackendHttpSettings: true } }],
-          backendHttpSettingsCollection: [{ name: 's', properties: { port: 443, protocol: 'Https', hostName: `${name}.azure-api.net`, requestTimeout: 5, probe: sub('probes', 'probe') } }],
-          requestRoutingRules: [{ name: 'r', properties: { priority: 1, ruleType: 'Basic', httpListener: sub('httpListeners', 'l'), backendAddressPool: sub('backendAddressPools', 'pool'), backendHttpSettings: sub('backendHttpSettingsCollection', 's') } }],
-        },
-      },
-    ]);
+  const withService = (name: string, body: string) => helloBehindGateway('agw-w', name, body);
   writeFileSync(file, withService('apim-w1', 'one'));
   const cli = startCli(['up', file, '--workers', '2', '--port-map', `80=${port}`, '--state-dir', join(ws, 'state'), '--log-level', 'warn']);
   try {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoRoot, runCli, startCli } from '../helpers/cli.js';
 import { httpsRequest } from '../helpers/https.js';
+import { helloBehindGateway } from '../helpers/deployments.js';
 
 let dir: string;
 before(() => {
@@ -203,32 +204,7 @@ test('a port below 1024 without privileges: an error that suggests --port-map', 
 test('--workers 2 runs the gateway in two worker processes that reach the in-process API Management', async () => {
   const ws = mkdtempSync(join(dir, 'workers-'));
   const gatewayFile = join(ws, 'deployment.json');
-  const sub = (type: string, name: string) => ({ id: `/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/gatehouse-local/providers/Microsoft.Network/applicationGateways/agw-w/${type}/${name}` });
-  writeFileSync(join(ws, 'hello.xml'), policy('from-apim'));
-  writeFileSync(
-    gatewayFile,
-    JSON.stringify([
-      { type: 'Microsoft.ApiManagement/service', name: 'apim-w', properties: { publisherEmail: 'a@b.c', publisherName: 'T', virtualNetworkType: 'Internal', privateIPAddresses: ['10.0.1.4'] }, sku: { name: 'Developer', capacity: 1 } },
-      { type: 'Microsoft.ApiManagement/service/apis', name: 'apim-w/hello', properties: { displayName: 'Hello', path: 'hello', protocols: ['https'], subscriptionRequired: false } },
-      { type: 'Microsoft.ApiManagement/service/apis/operations', name: 'apim-w/hello/get', properties: { displayName: 'Get', method: 'GET', urlTemplate: '/' } },
-      { type: 'Microsoft.ApiManagement/service/apis/operations/policies', name: 'apim-w/hello/get/policy', properties: { format: 'rawxml', value: policy('from-apim') } },
-      {
-        type: 'Microsoft.Network/applicationGateways',
-        name: 'agw-w',
-        properties: {
-          autoscaleConfiguration: { minCapacity: 0, maxCapacity: 2 },
-          frontendIPConfigurations: [{ name: 'fe', properties: {} }],
-          frontendPorts: [{ name: 'p80', properties: { port: 80 } }],
-          httpListeners: [{ name: 'l', properties: { protocol: 'Http', frontendIPConfiguration: sub('frontendIPConfigurations', 'fe'), frontendPort: sub('frontendPorts', 'p80') } }],
-          backendAddressPools: [{ name: 'pool', properties: { backendAddresses: [{ ipAddress: '10.0.1.4' }] } }],
-          // The default probe asks for '/', which API Management answers with 404: probe its status endpoint, as the seed does.
-          probes: [{ name: 'probe', properties: { protocol: 'Https', path: '/status-0123456789abcdef', interval: 30, timeout: 5, unhealthyThreshold: 3, pickHostNameFromBackendHttpSettings: true } }],
-          backendHttpSettingsCollection: [{ name: 's', properties: { port: 443, protocol: 'Https', hostName: 'apim-w.azure-api.net', requestTimeout: 5, probe: sub('probes', 'probe') } }],
-          requestRoutingRules: [{ name: 'r', properties: { priority: 1, ruleType: 'Basic', httpListener: sub('httpListeners', 'l'), backendAddressPool: sub('backendAddressPools', 'pool'), backendHttpSettings: sub('backendHttpSettingsCollection', 's') } }],
-        },
-      },
-    ]),
-  );
+  writeFileSync(gatewayFile, helloBehindGateway('agw-w', 'apim-w', 'from-apim'));
   const cli = startCli(['up', gatewayFile, '--workers', '2', '--port-map', '80=0', '--state-dir', join(dir, 'state'), '--no-watch', '--log-level', 'warn']);
   try {
     const out = await cli.waitFor(/^ready/m, 60000);
