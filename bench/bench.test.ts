@@ -52,6 +52,13 @@ test('summariseProfile: self, inclusive (once per stack) and idle time', () => {
   assert.deepEqual(folded, ['a_node:x:10 1', 'a_node:x:10;b_node:y:2 1', 'a_node:x:10;b_node:y:2;a_node:x:10 2']);
 });
 
+test('NGINX runs one worker process unless --workers asks for more, as Gatehouse does', () => {
+  const tls = { cert: '/c.crt', key: '/c.key', devChain: '/dev-chain.cer' };
+  assert.match(nginxEdgeConf({ prefix: '/p', asRoot: false, port: 1, upstreamPort: 2, tls }), /^worker_processes 1;$/m);
+  assert.match(nginxEdgeConf({ prefix: '/p', asRoot: false, port: 1, upstreamPort: 2, tls, workers: 2 }), /^worker_processes 2;$/m);
+  assert.match(nginxTwoTierConf({ prefix: '/p', asRoot: false, port: 1, innerPort: 3, tls, inner: { cert: '/i.crt', key: '/i.key', ca: '/ca.crt' }, workers: 2 }), /^worker_processes 2;$/m);
+});
+
 test('NGINX configurations ask for the client certificate and forward it as the seed does', () => {
   const tls = { cert: '/c.crt', key: '/c.key', devChain: '/dev-chain.cer' };
   for (const conf of [

@@ -40,6 +40,8 @@ Options:
   --warmup S           seconds of warm-up per contender before measuring (default 2)
   --connections N      wrk connections (default 32)
   --threads N          wrk threads (default 1)
+  --workers N          processes per contender (default 1, one event loop each): Gatehouse --workers N,
+                       NGINX worker_processes N; not with c-inproc, which needs one process
   --scenarios LIST     a,b,c,c-inproc (default all; c = the HTTPS hop edge → APIM, c-inproc = the in-process hand-off)
   --keys LIST          rsa,ecdsa (default both)
   --from build|tsx     run Gatehouse compiled into the temp dir (default; as installed) or through tsx
@@ -323,8 +325,9 @@ async function startGatehouse(dir: string, entry: string, portMaps: string[], po
     name: 'gatehouse',
     url: `https://${HOST}:${port}`,
     rssAtReadyKb: peakRssKb(pid),
-    pids: () => [pid],
-    rss: () => [{ label: 'process', kb: peakRssKb(pid) }],
+    // with --workers, the edge's worker processes count too
+    pids: () => [pid, ...childrenOf(pid)],
+    rss: () => [{ label: 'process', kb: peakRssKb(pid) }, ...childrenOf(pid).map((p) => ({ label: 'worker', kb: peakRssKb(p) }))],
     // SIGINT: `gatehouse up` closes its servers and exits, so that --cpu-prof writes its profile
     stop: () => stop(proc, 'SIGINT', 15_000),
   };
@@ -524,7 +527,7 @@ function table(results: readonly CaseResult[]): string {
     const bad = (xs: readonly RunResult[]) => xs.reduce((a, x) => a + x.errors + x.non2xx, 0);
     const warn = bad(g) || bad(n) ? ` ⚠ socket errors or non-2xx: Gatehouse ${bad(g)}, NGINX ${bad(n)}` : '';
     lines.push(
-      `| ${TITLE[r.scenario]}${warn} | ${r.key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} | ${fmt(gr)} | ${fmt(nr)} | **${fmt(ratio, 2)}x** ${ratio >= TARGET[r.scenario] ? '✓' : '✗'} | ${fmt(TARGET[r.scenario], 1)}x | ${fmt(median(g.map((x) => x.p50Ms)), 2)} / ${fmt(median(n.map((x) => x.p50Ms)), 2)} | ${fmt(median(g.map((x) => x.p99Ms)), 2)} / ${fmt(median(n.map((x) => x.p99Ms)), 2)} | ${fmt(gCpu)} / ${fmt(nCpu)} | ${gCpu > 0 ? fmt(nCpu / gCpu, 2) : '-'}x | ${mb(r.rss.gatehouse[0]?.kb ?? 0)} (${mb(r.gatehouseRssAtReadyKb ?? 0)}) / ${nginxRss} |`,
+      `| ${TITLE[r.scenario]}${warn} | ${r.key === 'rsa' ? 'RSA-2048' : 'ECDSA P-256'} | ${fmt(gr)} | ${fmt(nr)} | **${fmt(ratio, 2)}x** ${ratio >= TARGET[r.scenario] ? '✓' : '✗'} | ${fmt(TARGET[r.scenario], 1)}x | ${fmt(median(g.map((x) => x.p50Ms)), 2)} / ${fmt(median(n.map((x) => x.p50Ms)), 2)} | ${fmt(median(g.map((x) => x.p99Ms)), 2)} / ${fmt(median(n.map((x) => x.p99Ms)), 2)} | ${fmt(gCpu)} / ${fmt(nCpu)} | ${gCpu > 0 ? fmt(nCpu / gCpu, 2) : '-'}x | ${r.rss.gatehouse.map((x) => mb(x.kb)).join('+') || mb(0)} (${mb(r.gatehouseRssAtReadyKb ?? 0)}) / ${nginxRss} |`,
     );
   }
   return lines.join('\n');
@@ -539,6 +542,7 @@ async function main(): Promise<number> {
       warmup: { type: 'string' },
       connections: { type: 'string', default: '32' },
       threads: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
       scenarios: { type: 'string', default: 'a,b,c,c-inproc' },
       keys: { type: 'string', default: 'rsa,ecdsa' },
       profile: { type: 'boolean', default: false },
@@ -604,6 +608,8 @@ async function main(): Promise<number> {
     run('gcc', ['-shared', '-fPIC', '-O2', '-o', shim, join(ROOT, 'bench/wrk-client-cert-shim.c'), '-ldl']);
     const lua = join(tmp, 'report.lua');
     writeFileSync(lua, LUA);
+    const workers = num(values.workers, 1, 1, 8, 'workers');
+    if (workers > 1 && scenarios.includes('c-inproc')) throw new Error('--workers above 1 runs the edge in worker processes, so c-inproc (the in-process hand-off) cannot run; leave it out of --scenarios');
     const load: Load = { shim, lua, clientCert: c.clientCert, clientKey: c.clientKey, threads: num(values.threads, 1, 1, 8, 'threads'), connections: num(values.connections, 32, 1, 1000, 'connections') };
     const asRoot = process.getuid?.() === 0;
     const profileDir = values.profile ? join(tmp, 'profiles') : undefined;
@@ -628,8 +634,8 @@ async function main(): Promise<number> {
         if (group[0] === 'a' || group[0] === 'b') {
           const resource = join(tmp, `edge-${key}.json`);
           writeFileSync(resource, JSON.stringify(gatehouseEdgeResource({ serverPfx: server.pfx, pfxPassword: PASSWORD, devChainPem: server.tls.devChain, upstreamPort }), null, 2));
-          gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), resource, [`53029=${gPort}`], gPort, profileDir);
-          if (!values.profile) nginx = await startNginx(join(tmp, `nginx-${tag}`), nginxEdgeConf({ prefix: join(tmp, `nginx-${tag}`), asRoot, port: nPort, upstreamPort, tls: server.tls }), nPort);
+          gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), resource, [`53029=${gPort}`], gPort, profileDir, workers > 1 ? ['--workers', String(workers)] : []);
+          if (!values.profile) nginx = await startNginx(join(tmp, `nginx-${tag}`), nginxEdgeConf({ prefix: join(tmp, `nginx-${tag}`), asRoot, port: nPort, upstreamPort, tls: server.tls, workers }), nPort);
           path = '/bench';
         } else {
           // the seed example, with this run's certificates (and the ECDSA server certificate swapped in)
@@ -638,9 +644,9 @@ async function main(): Promise<number> {
           cpSync(c.certs, join(example, 'certificates'), { recursive: true });
           if (key === 'ecdsa') cpSync(server.pfx, join(example, 'certificates/ssl-cert.apim-sample.dev.pfx'));
           const httpsPort = await freePort();
-          gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), example, [`443=${httpsPort}`, `53029=${gPort}`], gPort, profileDir, ['--backend-hop', group[0] === 'c' ? 'https' : 'in-process']);
+          gatehouse = await startGatehouse(join(tmp, `gatehouse-${tag}`), example, [`443=${httpsPort}`, `53029=${gPort}`], gPort, profileDir, ['--backend-hop', group[0] === 'c' ? 'https' : 'in-process', ...(workers > 1 ? ['--workers', String(workers)] : [])]);
           const inner = await freePort();
-          if (!values.profile) nginx = await startNginx(join(tmp, `nginx-${tag}`), nginxTwoTierConf({ prefix: join(tmp, `nginx-${tag}`), asRoot, port: nPort, innerPort: inner, tls: server.tls, inner: c.inner }), nPort);
+          if (!values.profile) nginx = await startNginx(join(tmp, `nginx-${tag}`), nginxTwoTierConf({ prefix: join(tmp, `nginx-${tag}`), asRoot, port: nPort, innerPort: inner, tls: server.tls, inner: c.inner, workers }), nPort);
           path = '/client-cert/validate-from-agw';
         }
         const contenders = [gatehouse, ...(nginx ? [nginx] : [])];
@@ -694,7 +700,7 @@ async function main(): Promise<number> {
 
   if (!values.profile) {
     const md = table(results);
-    const head = `medians of ${runs} alternated runs of ${duration} s, wrk -t${values.threads} -c${values.connections}; ${machine}; gatehouse ${rev}${gatehouseLogLevel !== 'info' ? ` with --log-level ${gatehouseLogLevel} (NOT logging every request)` : ''}; load average ${loadAtStart} at the start, ${loadavg()} at the end`;
+    const head = `medians of ${runs} alternated runs of ${duration} s, wrk -t${values.threads} -c${values.connections}${values.workers !== '1' ? `; ${values.workers} processes per contender (Gatehouse --workers, NGINX worker_processes)` : ''}; ${machine}; gatehouse ${rev}${gatehouseLogLevel !== 'info' ? ` with --log-level ${gatehouseLogLevel} (NOT logging every request)` : ''}; load average ${loadAtStart} at the start, ${loadavg()} at the end`;
     process.stdout.write(`\n${head}\n\n${md}\n`);
     if (values.markdown) writeFileSync(values.markdown, `${head}\n\n${md}\n`);
   }

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve, extname, dirname } from 'node:path';
 import { DiagnosticBag, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError } from '../core/errors.js';
-import type { Logger } from '../core/logger.js';
+import type { Logger, LogLevel } from '../core/logger.js';
 import { MutableAddressBook, loopbackOf } from '../model/network.js';
 import type { NetworkModel } from '../config/network.js';
 import { connectionGuard, NetCodes, type ConnectionGuard } from '../config/nsg.js';
@@ -200,6 +200,12 @@ export interface RunOptions {
   readonly portMap: Map<number, number>;
   readonly stateDir: string;
   readonly logger: Logger;
+  /**
+   * The level `logger` writes at, when it writes to this process's stderr: edge workers
+   * (--workers > 1) then write their own lines there at the same level, instead of sending every
+   * record to `logger` over IPC.
+   */
+  readonly logLevel?: LogLevel;
 }
 
 export interface ListenerLine {
@@ -334,7 +340,12 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
       const running =
         workers === 1
           ? await startApplicationGateway(gateway, edgeOptions)
-          : await startApplicationGatewayCluster(gateway, { ...edgeOptions, addressBookEntries: addressBook.list(), ...(workers === 'auto' ? {} : { workers }) });
+          : await startApplicationGatewayCluster(gateway, {
+              ...edgeOptions,
+              addressBookEntries: addressBook.list(),
+              ...(workers === 'auto' ? {} : { workers }),
+              ...(options.logLevel ? { workerLogs: { level: options.logLevel, fields: { resource: gateway.name } } } : {}),
+            });
       edges.push(running);
       for (const l of running.listeners) {
         // The URL a client uses: the listener's host name (the first one without wildcards) on the local port.

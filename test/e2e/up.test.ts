@@ -201,11 +201,17 @@ test('a port below 1024 without privileges: an error that suggests --port-map', 
   assert.match(r.stderr, /GH_PORT_PRIVILEGED: .*443.*--port-map 443=/);
 });
 
-test('--workers 2 runs the gateway in two worker processes that reach the in-process API Management', async () => {
+test('--workers 2 runs the gateway in two worker processes that reach the in-process API Management; the workers write their own access lines', async () => {
   const ws = mkdtempSync(join(dir, 'workers-'));
   const gatewayFile = join(ws, 'deployment.json');
   writeFileSync(gatewayFile, helloBehindGateway('agw-w', 'apim-w', 'from-apim'));
-  const cli = startCli(['up', gatewayFile, '--workers', '2', '--port-map', '80=0', '--state-dir', join(dir, 'state'), '--no-watch', '--log-level', 'warn']);
+  const cli = startCli(['up', gatewayFile, '--workers', '2', '--port-map', '80=0', '--state-dir', join(dir, 'state'), '--no-watch', '--log-level', 'info']);
+  const accessLines = () =>
+    cli
+      .stderr()
+      .split('\n')
+      .filter((l) => l.includes('"msg":"access"') && l.includes('ApplicationGatewayAccessLog'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   try {
     const out = await cli.waitFor(/^ready/m, 60000);
     const port = Number(/^agw-w\s+l\s+\S+\s+127\.0\.0\.1:(\d+)/m.exec(out)?.[1]);
@@ -213,6 +219,16 @@ test('--workers 2 runs the gateway in two worker processes that reach the in-pro
       const res = await fetch(`http://127.0.0.1:${port}/hello/`);
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'from-apim');
+    }
+    const deadline = Date.now() + 5000;
+    while (accessLines().length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const lines = accessLines();
+    assert.equal(lines.length, 4, cli.stderr());
+    for (const l of lines) {
+      assert.equal(l.resource, 'agw-w');
+      assert.equal(l.httpStatus, 200);
+      assert.equal(typeof l.worker, 'number');
+      assert.notEqual(l.worker, cli.child.pid);
     }
   } finally {
     assert.equal(await cli.stop(), 0);

@@ -115,6 +115,8 @@ export const upCommand: Command = {
       stateDir: values['state-dir'] ?? io.env.GATEHOUSE_STATE_DIR ?? join(homedir(), '.gatehouse'),
       // Log lines go out once per event-loop turn (batchedLines), not one write per line.
       logger: createLogger({ level, write: logLines.write }),
+      // Edge workers write their own lines to the same stderr at this level (no IPC per record).
+      logLevel: level,
     };
 
     /** What `running` is after a restart failed twice: nothing to reload in place or to close. */
