@@ -111,7 +111,11 @@ export class UpstreamPool {
 
   constructor(private readonly maxIdle = 64) {}
 
-  /** Sends one request; the handler gets the answer. A request without a body that fails on a reused connection before any byte of the answer is retried once on a new connection. */
+  /**
+   * Sends one request; the handler gets the answer. Throws when the head cannot be written as it is
+   * (see invalidHead). A bodiless request with an idempotent method that fails on a reused connection
+   * before any byte of the answer is retried once on a new connection.
+   */
   request(target: ConnectTarget, req: UpstreamRequest, handler: UpstreamHandler): UpstreamCall {
     // Thrown, as node:http's ClientRequest throws ERR_INVALID_CHAR: nothing is sent, the edge answers 500.
     const invalid = this.invalidHead(req);
