@@ -298,10 +298,13 @@ export class ApimGateway {
     const rawPath = q < 0 ? req.target : req.target.slice(0, q);
     const rawQuery = q < 0 ? '' : req.target.slice(q + 1);
     let path = rawPath;
-    // Without a '%' there is nothing to decode (decodeURI would return the same string).
+    // Without a '%' there is nothing to decode (decodeURI would return the same string). '%25'
+    // stays escaped (decodeURI alone would make it a bare '%'): path parameters decode it once
+    // (matcher.ts), so a raw '%252F' gives '%2F' as on Azure, and the path forwarded to the
+    // backend keeps it escaped.
     if (rawPath.includes('%')) {
       try {
-        path = decodeURI(rawPath);
+        path = decodeURI(rawPath.replace(/%25/g, '%2525'));
       } catch {
         path = rawPath;
       }

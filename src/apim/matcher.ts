@@ -64,13 +64,13 @@ export function compileTemplate(op: ApimOperation): CompiledOperation {
 }
 
 /**
- * The path the matcher sees has been through decodeURI once, which decodes every escape except
- * those of the characters it reserves (# $ & + , / : ; = ? @). A path parameter is decoded once,
- * like Azure's, so only those escapes are decoded here: '%2F' becomes '/', while a '%41' that
- * decodeURI made from '%2541' stays '%41' (decoding it again would turn 'a%2541' into 'aA').
- * '+' is a plus in a path, not a space as in a query.
+ * The path the matcher sees has been decoded once (gateway.ts), every escape except those of the
+ * characters decodeURI reserves (# $ & + , / : ; = ? @) and of '%' itself. A path parameter is
+ * decoded once, like Azure's, so only those escapes are decoded here, in one pass: '%2F' becomes
+ * '/', '%25' becomes '%', and 'a%2541' gives 'a%41' and '%252F' gives '%2F' (decoding twice would
+ * turn them into 'aA' and '/'). '+' is a plus in a path, not a space as in a query.
  */
-const RESERVED_ESCAPE = /%(2[346BbCcFf]|3[AaBbDdFf]|40)/g;
+const RESERVED_ESCAPE = /%(2[3456BbCcFf]|3[AaBbDdFf]|40)/g;
 
 function decodePathParam(s: string): string {
   if (!s.includes('%')) return s;
@@ -84,7 +84,7 @@ export interface OperationMatch {
 
 /**
  * The best operation for a method and an API-relative path ('/' at least), or undefined. The path is
- * the request path after decodeURI (as the gateway matches it); path parameters are decoded from it once.
+ * the request path decoded as the gateway decodes it (see RESERVED_ESCAPE); path parameters are decoded from it once.
  */
 export function matchOperation(ops: readonly CompiledOperation[], method: string, relativePath: string, query: readonly (readonly [string, string])[]): OperationMatch | undefined {
   for (const op of ops) {

@@ -43,6 +43,11 @@ describe('API Management path parameters', () => {
     assert.equal(await param('/api/users/100%25'), '[100%]');
   });
 
+  test('an escaped escape of a reserved character is decoded once: /users/a%252Fb gives a%2Fb, as on Azure', async () => {
+    assert.equal(await param('/api/users/a%252Fb'), '[a%2Fb]');
+    assert.equal(await param('/api/users/%2525'), '[%25]');
+  });
+
   test('escapes of other characters, reserved ones included, are decoded once', async () => {
     assert.equal(await param('/api/users/a%20b'), '[a b]');
     assert.equal(await param('/api/users/a%2Fb'), '[a/b]');
