@@ -39,6 +39,9 @@ test('quota-by-key periods are fixed from first-period-start, not from the first
   assert.equal((await runPolicy(policy, { rateLimits: store, clock: at(7 * 60_000) })).backendRequests.length, 1);
   const over = await runPolicy(policy, { rateLimits: store, clock: at(11 * 60_000 + 36_000) });
   assert.deepEqual(JSON.parse(bodyText(over)), { statusCode: 403, message: 'Out of call volume quota. Quota will be replenished in 00:03:24.' });
+  // The status line and Retry-After (the seconds until the period ends) as Azure answers.
+  assert.equal(over.ctx.response.statusReason, 'Quota Exceeded');
+  assert.equal(over.ctx.response.headers.get('Retry-After'), '204');
   // increment-count 0 (increment-condition false) never counts.
   assert.equal(store.count('z', 1, 10, 0, 0).allowed, true);
 });

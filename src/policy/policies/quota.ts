@@ -26,7 +26,9 @@ function count(st: RequestState, key: string, calls: number, period: number, amo
   if (!r.allowed) {
     const left = Math.max(1, Math.ceil((periodEnd - now) / 1000));
     const message = `Out of call volume quota. Quota will be replenished in ${hms(left)}.`;
-    throw new PolicyFailure({ source, reason: 'QuotaExceeded', message, status: 403, statusReason: 'Forbidden', bodyMessage: message, logReason: 'quota_exceeded' });
+    // quota-by-key-policy.md: "the response includes a Retry-After header whose value is the
+    // recommended retry interval in seconds"; the status line as observed on Azure: "403 Quota Exceeded".
+    throw new PolicyFailure({ source, reason: 'QuotaExceeded', message, status: 403, statusReason: 'Quota Exceeded', bodyMessage: message, logReason: 'quota_exceeded', headers: [['Retry-After', String(left)]] });
   }
 }
 
