@@ -83,18 +83,23 @@ async function stop(s: Started, signal: NodeJS.Signals = 'SIGTERM', graceMs = 80
   }
   await Promise.race([exited, sleep(graceMs)]);
   if (!s.exited) {
-    // the process group: an NGINX master's workers die with it
-    try {
-      process.kill(-s.child.pid, 'SIGKILL');
-    } catch {
-      // not a group leader (wrk), or gone
-    }
-    try {
-      s.child.kill('SIGKILL');
-    } catch {
-      // gone
-    }
+    killHard(s);
     await Promise.race([exited, sleep(2000)]);
+  }
+}
+
+/** SIGKILL to the process group (an NGINX master's workers die with it) and to the process itself. */
+function killHard(s: Started): void {
+  if (s.exited || s.child.pid === undefined) return;
+  try {
+    process.kill(-s.child.pid, 'SIGKILL');
+  } catch {
+    // not a group leader (wrk), or gone
+  }
+  try {
+    s.child.kill('SIGKILL');
+  } catch {
+    // gone
   }
 }
 
@@ -118,20 +123,7 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 process.on('exit', () => {
   // last resort, synchronous: kill the process groups that are still alive
-  for (const s of started) {
-    if (!s.exited && s.child.pid !== undefined) {
-      try {
-        process.kill(-s.child.pid, 'SIGKILL');
-      } catch {
-        // not a group leader (wrk), or gone
-      }
-      try {
-        s.child.kill('SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-  }
+  for (const s of started) killHard(s);
 });
 
 // ---------------------------------------------------------------------------------------------

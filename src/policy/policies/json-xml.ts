@@ -8,8 +8,9 @@
 import { SaxesParser } from 'saxes';
 import type { HostBody } from '../../expr/host.js';
 import type { HeaderMap } from '../../core/headers.js';
-import type { PolicyDefinition } from '../compile.js';
-import { PolicyFailure } from '../runtime.js';
+import type { CompileContext, PolicyDefinition } from '../compile.js';
+import type { PolicyElement } from '../reader.js';
+import { PolicyFailure, type PolicyStep } from '../runtime.js';
 
 function escapeXml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -90,6 +91,26 @@ function isXml(h: HeaderMap): boolean {
   return /[/+]xml\b/i.test(h.get('Content-Type') ?? '');
 }
 
+/**
+ * The step of json-to-xml / xml-to-json: the request body in inbound, else the response's (when
+ * the client's Accept allows the result, with consider-accept-header), if the content type is
+ * right (`only`, for apply="content-type-…").
+ */
+function conversion(el: PolicyElement, cc: CompileContext, only: ((h: HeaderMap) => boolean) | undefined, considerAccept: boolean, to: 'xml' | 'json', source: string): PolicyStep {
+  const onRequest = cc.section === 'inbound';
+  const accepts = new RegExp(to, 'i');
+  return {
+    ...cc.meta(el),
+    run(st) {
+      const ctx = st.ctx;
+      const target = onRequest ? ctx.request : ctx.response;
+      if (only && !only(target.headers)) return;
+      if (!onRequest && considerAccept && !accepts.test(ctx.request.headers.get('Accept') ?? to)) return;
+      convert(target, to, source);
+    },
+  };
+}
+
 function convert(target: { headers: HeaderMap; body: HostBody }, to: 'xml' | 'json', source: string): void {
   const bytes = target.body.bytes;
   if (!bytes || bytes.length === 0) return;
@@ -112,17 +133,7 @@ export const jsonToXmlPolicy: PolicyDefinition = {
     cc.checkChildren(el, []);
     const apply = cc.choice(el, 'apply', ['always', 'content-type-json'] as const, 'always', { expressions: false }).constantValue ?? 'always';
     const considerAccept = cc.boolean(el, 'consider-accept-header', true, { expressions: false }).constantValue ?? true;
-    const onRequest = cc.section === 'inbound';
-    return {
-      ...cc.meta(el),
-      run(st) {
-        const ctx = st.ctx;
-        const target = onRequest ? ctx.request : ctx.response;
-        if (apply === 'content-type-json' && !isJson(target.headers)) return;
-        if (!onRequest && considerAccept && !/xml/i.test(ctx.request.headers.get('Accept') ?? 'xml')) return;
-        convert(target, 'xml', 'json-to-xml');
-      },
-    };
+    return conversion(el, cc, apply === 'content-type-json' ? isJson : undefined, considerAccept, 'xml', 'json-to-xml');
   },
 };
 
@@ -135,16 +146,6 @@ export const xmlToJsonPolicy: PolicyDefinition = {
     cc.choice(el, 'kind', ['javascript-friendly', 'direct'] as const, 'direct', { expressions: false });
     const apply = cc.choice(el, 'apply', ['always', 'content-type-xml'] as const, 'always', { expressions: false }).constantValue ?? 'always';
     const considerAccept = cc.boolean(el, 'consider-accept-header', true, { expressions: false }).constantValue ?? true;
-    const onRequest = cc.section === 'inbound';
-    return {
-      ...cc.meta(el),
-      run(st) {
-        const ctx = st.ctx;
-        const target = onRequest ? ctx.request : ctx.response;
-        if (apply === 'content-type-xml' && !isXml(target.headers)) return;
-        if (!onRequest && considerAccept && !/json/i.test(ctx.request.headers.get('Accept') ?? 'json')) return;
-        convert(target, 'json', 'xml-to-json');
-      },
-    };
+    return conversion(el, cc, apply === 'content-type-xml' ? isXml : undefined, considerAccept, 'json', 'xml-to-json');
   },
 };
