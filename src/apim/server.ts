@@ -15,6 +15,7 @@ import { DiagnosticsError, type Diagnostic } from '../core/diagnostics.js';
 import { GatehouseError, messageOf } from '../core/errors.js';
 import { HeaderMap } from '../core/headers.js';
 import { silentLogger, type LogRecord, type Logger } from '../core/logger.js';
+import { atEndOfTurn } from '../core/turn.js';
 import { defaultGatewayHostName, proxyHostNames, type ApiManagementModel } from '../model/apiManagement.js';
 import type { AddressBook, InProcessHandler, InProcessRequest, InProcessResponse } from '../model/network.js';
 import { certificateFromDer, loadCertificates, type Certificate, type PlatformCa } from '../pki/index.js';
@@ -571,7 +572,8 @@ function wireAnswer(method: string, r: { statusCode: number; statusReason: strin
 function writeAnswer(res: ServerResponse, method: string, r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): void {
   const { raw, body } = answerParts(r, extra);
   res.writeHead(r.statusCode, r.statusReason || undefined, raw);
-  res.end(method === 'HEAD' ? undefined : body);
+  // With the other answers of this turn (core/turn.ts).
+  atEndOfTurn(() => res.end(method === 'HEAD' ? undefined : body));
 }
 
 function answerParts(r: { statusCode: number; statusReason: string; headers: HeaderMap; body: { bytes: Buffer | undefined } }, extra: readonly (readonly [string, string])[]): { raw: string[]; body: Buffer | undefined } {

@@ -20,6 +20,7 @@ import { HeaderMap } from '../core/headers.js';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
+import { atEndOfTurn } from '../core/turn.js';
 import type { AddressBook, InProcessHandler } from '../model/network.js';
 import { emptyAddressBook } from '../model/network.js';
 import type { ApplicationGatewayModel, HttpListener, RedirectConfiguration, SslPolicy, SslProtocolName } from '../model/applicationGateway.js';
@@ -720,8 +721,11 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           onBody: (chunk, last) => {
             if (clientGone || res.destroyed) return;
             if (last) {
-              if (chunk) (res as http.ServerResponse).end(chunk);
-              else res.end();
+              // The answer's last bytes go out with the other answers of this turn (core/turn.ts).
+              atEndOfTurn(() => {
+                if (chunk) (res as http.ServerResponse).end(chunk);
+                else res.end();
+              });
               return;
             }
             // A client slower than the backend: stop reading the backend until the client catches up.
@@ -777,8 +781,10 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
               notRelayed(member, e);
               return;
             }
-            if (a.body && a.body.length) (res as http.ServerResponse).end(a.body);
-            else res.end();
+            atEndOfTurn(() => {
+              if (a.body && a.body.length) (res as http.ServerResponse).end(a.body);
+              else res.end();
+            });
           },
           (e: unknown) => {
             if (settled) return;

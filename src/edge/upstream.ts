@@ -16,6 +16,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
+import { corkUntilEndOfTurn } from '../core/turn.js';
 
 export interface UpstreamRequest {
   readonly method: string;
@@ -283,6 +284,8 @@ class Exchange implements UpstreamCall {
     }
     head += '\r\n';
     const s = this.socket;
+    // The request goes out with the other requests of this turn (core/turn.ts).
+    corkUntilEndOfTurn(s);
     if (!body) {
       s.write(head, 'latin1');
       return;

@@ -13,6 +13,7 @@ import { DiagnosticBag } from '../../src/core/diagnostics.js';
 import { adaptApplicationGateway } from '../../src/config/resources/applicationGateway.js';
 import { startApplicationGateway, type RunningEdge } from '../../src/edge/index.js';
 import { APIM_HOST, PFX_PASSWORD, gatewayResource, listener, makeTestPki, ref, request, startBackend, type Backend, type TestPki } from './edge-support.js';
+import { accessRecordFor, accessRecords } from '../helpers/logs.js';
 
 const BAD_GATEWAY = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n</body>\r\n</html>\r\n';
 const GATEWAY_TIMEOUT = '<html>\r\n<head><title>504 Gateway Time-out</title></head>\r\n<body>\r\n<center><h1>504 Gateway Time-out</h1></center>\r\n<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n</body>\r\n</html>\r\n';
@@ -258,11 +259,9 @@ describe('backends, probes, path maps, redirects', () => {
   });
 
   test('access log: one JSON record per request with ApplicationGatewayAccessLog field names', async () => {
-    const n = logger.records.filter((x) => x.msg === 'access').length;
     await get('main.example', '/logged?x=1');
-    const recs = logger.records.filter((x) => x.msg === 'access');
-    assert.equal(recs.length, n + 1);
-    const rec = recs.at(-1)!;
+    const rec = await accessRecordFor(logger, (x) => x.originalRequestUriWithArgs === '/logged?x=1');
+    assert.equal(accessRecords(logger).filter((x) => x.originalRequestUriWithArgs === '/logged?x=1').length, 1, 'one record per request');
     for (const f of ['instanceId', 'clientIP', 'clientPort', 'httpMethod', 'requestUri', 'originalRequestUriWithArgs', 'userAgent', 'httpStatus', 'httpVersion', 'receivedBytes', 'sentBytes', 'timeTaken', 'transactionId', 'sslEnabled', 'sslCipher', 'sslProtocol', 'sslClientVerify', 'sslClientCertificateFingerprint', 'sslClientCertificateIssuerName', 'serverRouted', 'serverStatus', 'serverResponseLatency', 'originalHost', 'host', 'listenerName', 'ruleName', 'backendPoolName', 'backendSettingName']) {
       assert.ok(f in rec, `missing ${f}`);
     }

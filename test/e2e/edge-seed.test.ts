@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { memoryLogger } from '../../src/core/logger.js';
 import type { RunningEdge } from '../../src/edge/index.js';
 import { APIM_HOST, FRONT_HOST, fixture, fixtures, makeTestPki, request, seedGateway, startBackend, startSeed, type Backend, type TestPki } from './edge-support.js';
+import { accessRecordFor } from '../helpers/logs.js';
 
 const NO_CERT_PAGE =
   '<html>\r\n<head><title>400 No required SSL certificate was sent</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>No required SSL certificate was sent</center>\r\n<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n</body>\r\n</html>\r\n';
@@ -102,7 +103,8 @@ describe('the seed gateway (HTTPS 443 + mTLS 53029, default-rewrite-rules on)', 
     assert.equal(backend.requests.length, before + 1);
     const expected = readFileSync(join(fixtures, 'dev-client-01.nginx-escaped-cert.txt'), 'utf8');
     assert.deepEqual(backend.header('X-ARR-ClientCert'), [expected]);
-    const rec = logger.records.filter((x) => x.msg === 'access').at(-1)!;
+    const traceId = backend.header('X-AppGW-Trace-Id').at(-1);
+    const rec = await accessRecordFor(logger, (x) => x.transactionId === traceId);
     assert.equal(rec.sslClientVerify, 'SUCCESS');
     assert.equal(rec.sslClientCertificateFingerprint, 'b4af863c2ab64c4ffefb85e6a805a5346a8b0105');
     assert.equal(rec.listenerName, 'mtls-listener');
