@@ -17,6 +17,7 @@ import { HeaderMap } from '../src/core/headers.js';
 import { DiagnosticBag } from '../src/core/diagnostics.js';
 import { adaptApiManagement } from '../src/config/resources/apiManagement.js';
 import { startApiManagement } from '../src/apim/index.js';
+import { AccessRecord } from '../src/edge/accessLog.js';
 
 interface Row {
   readonly name: string;
@@ -159,6 +160,11 @@ async function main(): Promise<void> {
   const toNothing = createLogger({ write: () => {} }).child({ resource: 'agw' });
   rows.push(measure('logger.log(access record) → JSON line, no write', () => toNothing.log(record)));
   rows.push(measure('logger.log(access record) → writeSync to a file', () => toFile.log(record)));
+  // The edge's own record (edge/accessLog.ts): the same fields, written by its own JSON writer.
+  const access = new AccessRecord({ instanceId: 'appgw_1', clientIP: '127.0.0.1', clientPort: 40000, httpMethod: 'GET', requestUri: '/', userAgent: '', httpVersion: 'HTTP/1.1', host: 'apim-sample.dev:53029', transactionId: 'b326f98a77c24a5f0000000000000001' });
+  Object.assign(access, { listenerName: 'mtls-listener', ruleName: 'mtls-rule', sslClientVerify: 'SUCCESS', backendPoolName: 'trivial', backendSettingName: 'trivial-http', httpStatus: 200, timeTaken: 0.002, receivedBytes: 1651, sentBytes: 1790 });
+  Object.assign(access, { sslEnabled: 'on', sslCipher: 'TLS_AES_256_GCM_SHA384', sslProtocol: 'TLSv1.3', sslClientCertificateFingerprint: '82602cd6ced1c42b81636c35aad21d3af12cff7c', sslClientCertificateIssuerName: 'CN=APIM Sample DEV Intermediate CA', serverRouted: '127.0.0.1:8080', serverStatus: '200', serverResponseLatency: 0.001 });
+  rows.push(measure('logger.log(AccessRecord) → JSON line by its own writer, no write (the edge since 2026-11-29)', () => toNothing.log(access)));
   const batched = batchedLines((chunk) => writeSync(fd, chunk));
   const toBatch = createLogger({ write: batched.write }).child({ resource: 'agw' });
   rows.push(measure('logger.log(access record) → batchedLines (one write per event-loop turn or 64 KB), as gatehouse up does', () => toBatch.log(record)));

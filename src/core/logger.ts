@@ -16,6 +16,13 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/**
+ * A record may carry its own JSON writer under this key (on its prototype, so that copies of the
+ * record do not): a function returning exactly JSON.stringify(record), made faster by knowing the
+ * record's fields (edge/accessLog.ts). The logger then uses it instead of JSON.stringify.
+ */
+export const kJsonText = Symbol('gatehouse.jsonText');
+
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export function createLogger(options: { level?: LogLevel; write?: (line: string) => void; fields?: Record<string, unknown> } = {}): Logger {
@@ -37,7 +44,8 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
       let slow = !simpleKeys || 'time' in record;
       for (let i = 0; !slow && i < fieldKeys.length; i++) if (fieldKeys[i]! in record) slow = true;
       if (!slow) {
-        const rec = JSON.stringify(record);
+        const own = (record as { [kJsonText]?: () => string })[kJsonText];
+        const rec = own ? own.call(record) : JSON.stringify(record);
         if (rec.charCodeAt(2) < 48 || rec.charCodeAt(2) > 57) {
           write(`{"time":"${time}"${fieldsJson ? `,${fieldsJson}` : ''}${rec.length > 2 ? `,${rec.slice(1)}` : '}'}`);
           return;

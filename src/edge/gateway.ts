@@ -26,6 +26,7 @@ import { emptyAddressBook } from '../model/network.js';
 import type { ApplicationGatewayModel, HttpListener, RedirectConfiguration, SslPolicy, SslProtocolName } from '../model/applicationGateway.js';
 import type { Certificate } from '../pki/index.js';
 import { parseCertificates } from '../pki/index.js';
+import { AccessRecord, type AccessOutcome } from './accessLog.js';
 import { BackendTarget, type BackendMember } from './backends.js';
 import { CompiledClientAuth, loadTrustedClientCertificate, type TrustedChain } from './clientAuth.js';
 import { ConnectionInfo, PeerCertificateCache, kConn } from './connection.js';
@@ -396,38 +397,29 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       requestUri = m[2] || '/';
       if (!requestUri.startsWith('/')) requestUri = '/' + requestUri;
     }
-    const record: Record<string, unknown> | undefined = logger ? { clientIP: conn.remoteAddress, clientPort: conn.remotePort, httpMethod: method, originalRequestUriWithArgs: requestUri, requestUri, userAgent: reqHeaders.get('user-agent') ?? '', httpVersion: `HTTP/${req.httpVersion === '2.0' ? '2.0' : req.httpVersion}`, originalHost: hostValue ?? '', host: hostValue ?? '' } : undefined;
     const transactionId = tracePrefix + (++traceCounter).toString(16).padStart(16, '0');
-    const finishLog = (status: number, reason: GatewayReason | undefined, more?: Record<string, unknown>) => {
+    const record = logger
+      ? new AccessRecord({ instanceId, clientIP: conn.remoteAddress, clientPort: conn.remotePort, httpMethod: method, requestUri, userAgent: reqHeaders.get('user-agent') ?? '', httpVersion: `HTTP/${req.httpVersion === '2.0' ? '2.0' : req.httpVersion}`, host: hostValue ?? '', transactionId })
+      : undefined;
+    const finishLog = (status: number, reason: GatewayReason | undefined, more?: AccessOutcome) => {
       if (!logger || !record) return;
       const tls = conn.tlsDetails();
       const peer = conn.tls ? conn.peerCertificate() : null;
-      logger.log({
-        level: 'info',
-        msg: 'access',
-        category: 'ApplicationGatewayAccessLog',
-        instanceId,
-        ...record,
-        httpStatus: status,
-        timeTaken: Math.round(performance.now() - started) / 1000,
-        ...conn.takeByteCounts(),
-        transactionId,
-        sslEnabled: conn.tls ? 'on' : 'off',
-        sslCipher: tls.cipher,
-        sslProtocol: tls.protocol,
-        sslClientVerify: 'NONE',
-        sslClientCertificateFingerprint: peer?.fingerprint ?? '',
-        sslClientCertificateIssuerName: peer?.issuer ?? '',
-        serverRouted: '',
-        serverStatus: '',
-        serverResponseLatency: '',
-        WAFEvaluationTime: '0',
-        WAFMode: '-',
-        ...(more ?? {}),
-        ...(reason ? { reason } : {}),
-      });
+      record.httpStatus = status;
+      record.timeTaken = Math.round(performance.now() - started) / 1000;
+      const counts = conn.takeByteCounts();
+      record.receivedBytes = counts.receivedBytes;
+      record.sentBytes = counts.sentBytes;
+      record.sslEnabled = conn.tls ? 'on' : 'off';
+      record.sslCipher = tls.cipher;
+      record.sslProtocol = tls.protocol;
+      record.sslClientCertificateFingerprint = peer?.fingerprint ?? '';
+      record.sslClientCertificateIssuerName = peer?.issuer ?? '';
+      record.settle(more);
+      if (reason) record.reason = reason;
+      logger.log(record);
     };
-    const answer = (page: Page, reason: GatewayReason, more?: Record<string, unknown>, extra?: string[]) => {
+    const answer = (page: Page, reason: GatewayReason, more?: AccessOutcome, extra?: string[]) => {
       sendPage(res, page, extra);
       finishLog(page.status, reason, more);
     };
@@ -598,7 +590,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
     rewrite: CompiledRewriteSet | undefined,
     ctx: RewriteContext,
     setAffinity: boolean,
-    done: (status: number, reason: GatewayReason | undefined, more: Record<string, unknown>) => void,
+    done: (status: number, reason: GatewayReason | undefined, more: AccessOutcome) => void,
   ): void => {
     const timeoutMs = target.settings.requestTimeout * 1000;
     let attempt = 0;
