@@ -9,7 +9,7 @@
  * Every process started here is stopped at the end, also on failure or Ctrl-C.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, symlinkSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, symlinkSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readSync, readdirSync, rmSync, fstatSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { cpus, tmpdir } from 'node:os';
@@ -135,6 +135,19 @@ function run(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessE
   return r.stdout;
 }
 
+/** The last `bytes` of a file, for error messages (a whole access log can be gigabytes). */
+function tailOf(file: string, bytes: number): string {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(bytes, size));
+    readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function which(cmd: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/sbin'])) {
     const p = join(dir || '.', cmd);
@@ -238,7 +251,7 @@ async function startNginx(dir: string, conf: string, port: number): Promise<Cont
   try {
     await waitForPort(port, 10_000, () => !proc.exited);
   } catch (e) {
-    throw new Error(`nginx in ${dir}: ${(e as Error).message}\n${existsSync(join(dir, 'error.log')) ? readFileSync(join(dir, 'error.log'), 'utf8') : ''}`);
+    throw new Error(`nginx in ${dir}: ${(e as Error).message}\n${existsSync(join(dir, 'error.log')) ? tailOf(join(dir, 'error.log'), 4000) : ''}`);
   }
   const master = child.pid!;
   return {
@@ -305,9 +318,14 @@ async function startGatehouse(dir: string, entry: string, portMaps: string[], po
         resolve();
       }
     });
-    child.once('exit', (code) => {
+    const early = (code: number | null) => {
       clearTimeout(timer);
-      reject(new Error(`gatehouse exited (${code}) before 'ready':\n${out}\n${readFileSync(join(dir, 'gatehouse.log'), 'utf8').slice(-2000)}`));
+      reject(new Error(`gatehouse exited (${code}) before 'ready':\n${out}\n${tailOf(join(dir, 'gatehouse.log'), 2000)}`));
+    };
+    child.once('exit', early);
+    // Only an exit before 'ready' is an error here (the log of a whole run can be larger than a string can hold).
+    child.stdout!.on('data', () => {
+      if (/^ready/m.test(out)) child.off('exit', early);
     });
   });
   child.stdout!.resume();
