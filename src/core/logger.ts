@@ -18,8 +18,10 @@ export interface Logger {
 
 /**
  * A record may carry its own JSON writer under this key (on its prototype, so that copies of the
- * record do not): a function returning exactly JSON.stringify(record), made faster by knowing the
- * record's fields (edge/accessLog.ts). The logger then uses it instead of JSON.stringify.
+ * record do not): a function returning the members of JSON.stringify(record) — the text between its
+ * braces, never empty — made faster by knowing the record's fields (edge/accessLog.ts). The logger
+ * then uses it instead of JSON.stringify, and joins it to the time and fixed fields as it is (no
+ * slicing, which would copy the line once more).
  */
 export const kJsonText = Symbol('gatehouse.jsonText');
 
@@ -45,7 +47,11 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
       for (let i = 0; !slow && i < fieldKeys.length; i++) if (fieldKeys[i]! in record) slow = true;
       if (!slow) {
         const own = (record as { [kJsonText]?: () => string })[kJsonText];
-        const rec = own ? own.call(record) : JSON.stringify(record);
+        if (own) {
+          write(`{"time":"${time}",${fieldsJson ? `${fieldsJson},` : ''}${own.call(record)}}`);
+          return;
+        }
+        const rec = JSON.stringify(record);
         if (rec.charCodeAt(2) < 48 || rec.charCodeAt(2) > 57) {
           write(`{"time":"${time}"${fieldsJson ? `,${fieldsJson}` : ''}${rec.length > 2 ? `,${rec.slice(1)}` : '}'}`);
           return;

@@ -89,13 +89,13 @@ export class AccessRecord {
   }
 
   /**
-   * JSON.stringify(this), written field by field in one expression: every string is checked and
+   * JSON.stringify(this) without its braces (kJsonText), written field by field in one expression: every string is checked and
    * escaped by JSON.stringify only when it needs it; fields that may be undefined are left out,
    * as JSON.stringify leaves them out.
    */
   [kJsonText](): string {
     return (
-      `{"level":"info","msg":"access","category":"ApplicationGatewayAccessLog","instanceId":${str(this.instanceId)}` +
+      `"level":"info","msg":"access","category":"ApplicationGatewayAccessLog","instanceId":${str(this.instanceId)}` +
       opt('clientIP', this.clientIP) +
       opt('clientPort', this.clientPort) +
       `,"httpMethod":${str(this.httpMethod)},"originalRequestUriWithArgs":${str(this.originalRequestUriWithArgs)},"requestUri":${str(this.requestUri)},"userAgent":${str(this.userAgent)}` +
@@ -111,8 +111,7 @@ export class AccessRecord {
       `,"serverRouted":${str(this.serverRouted)},"serverStatus":${str(this.serverStatus)},"serverResponseLatency":${value(this.serverResponseLatency)}` +
       ',"WAFEvaluationTime":"0","WAFMode":"-"' +
       opt('error_info', this.error_info) +
-      opt('reason', this.reason) +
-      '}'
+      opt('reason', this.reason)
     );
   }
 }

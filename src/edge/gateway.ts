@@ -21,6 +21,7 @@ import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import { systemClock } from '../core/clock.js';
 import { atEndOfTurn } from '../core/turn.js';
+import { DeadlineQueue, type Deadline } from '../core/deadlines.js';
 import type { AddressBook, InProcessHandler } from '../model/network.js';
 import { emptyAddressBook } from '../model/network.js';
 import type { ApplicationGatewayModel, HttpListener, RedirectConfiguration, SslPolicy, SslProtocolName } from '../model/applicationGateway.js';
@@ -326,6 +327,13 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
   const servers: net.Server[] = [];
   const innerServers = new Set<http.Server | https.Server | http2.Http2SecureServer>();
   const tracePrefix = randomBytes(8).toString('hex');
+  /** Backend request timeouts, one queue per requestTimeout (core/deadlines.ts). */
+  const deadlineQueues = new Map<number, DeadlineQueue>();
+  const deadlines = (ms: number): DeadlineQueue => {
+    let q = deadlineQueues.get(ms);
+    if (!q) deadlineQueues.set(ms, (q = new DeadlineQueue(ms)));
+    return q;
+  };
   let traceCounter = 0;
   const instanceId = `appgw_${process.pid}`;
 
@@ -691,14 +699,14 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       const withBody = hasBody && attempt === 1;
       let settled = false;
       // Armed once the request is under way (request() throws for a head it refuses to write).
-      let timer: NodeJS.Timeout | undefined;
+      let timer: Deadline | undefined;
       const call = target.upstream.request(
         target.connectTarget(member, hostHeader),
         { method, path, rawHeaders: hopRequestHeaders(method, headers, withBody), body: withBody ? req : undefined },
         {
           onHead: (h) => {
             settled = true;
-            clearTimeout(timer);
+            timer?.cancel();
             if (clientGone) {
               call.abort();
               return;
@@ -726,7 +734,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
             return false;
           },
           onError: (e, afterHead) => {
-            clearTimeout(timer);
+            timer?.cancel();
             if (afterHead) {
               // The answer broke off after its head went out: the client must not take it as complete.
               res.destroy?.();
@@ -742,30 +750,30 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         },
       );
       abortCurrent = () => call.abort();
-      timer = setTimeout(() => {
+      timer = deadlines(timeoutMs).add(() => {
         if (settled) return;
         settled = true;
         call.abort();
         retryOrTimeout(member);
-      }, timeoutMs);
+      });
     };
     /** The in-process twin of send(): the same timeout, retry, errors, headers and log fields. */
     const sendInProcess = (member: BackendMember, handler: InProcessHandler) => {
       attempt++;
       const withBody = hasBody && attempt === 1;
       let settled = false;
-      const timer = setTimeout(() => {
+      const timer = deadlines(timeoutMs).add(() => {
         if (settled) return;
         settled = true;
         retryOrTimeout(member);
-      }, timeoutMs);
+      });
       handler
         .handle({ method, target: path, rawHeaders: hopRequestHeaders(method, headers, withBody), body: withBody ? req : undefined, remoteAddress: member.localAddress ?? '127.0.0.1', remotePort: 0 })
         .then(
           (a) => {
             if (settled) return;
             settled = true;
-            clearTimeout(timer);
+            timer.cancel();
             if (clientGone) return;
             try {
               respondHead(a.statusCode, a.statusMessage, a.rawHeaders, member);
@@ -781,7 +789,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
           (e: unknown) => {
             if (settled) return;
             settled = true;
-            clearTimeout(timer);
+            timer.cancel();
             if (!res.headersSent && !clientGone) {
               sendPage(res, PAGES.badGateway);
               done(502, 'backend_error', { serverRouted: `${member.address}:${member.port}`, error_info: messageOf(e) });
@@ -1177,6 +1185,9 @@ function hopRequestHeaders(method: string, headers: readonly string[], bodyFollo
   let connection = false;
   let framed = false;
   for (let i = 0; i + 1 < headers.length; i += 2) {
+    // Only names of these lengths can match: no lower-cased copy of every other name.
+    const len = headers[i]!.length;
+    if (len !== 10 && len !== 14 && len !== 17) continue;
     const n = headers[i]!.toLowerCase();
     if (n === 'connection') connection = true;
     else if (n === 'content-length' || n === 'transfer-encoding') framed = true;
