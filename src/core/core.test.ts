@@ -31,6 +31,15 @@ test('HeaderMap: case-insensitive names, several values joined with ", ", first 
   const copy = h.clone();
   copy.append('Host', 'other');
   assert.deepEqual(h.getAll('host'), ['h']);
+  // appendLower (the caller lower-cased the name already) keeps the same map as append
+  const a = new HeaderMap();
+  const b = new HeaderMap();
+  for (const [n, v] of [['X-Forwarded-For', '1'], ['x-forwarded-for', '2'], ['Accept', '*/*']] as const) {
+    a.append(n, v);
+    b.appendLower(n.toLowerCase(), n, v);
+  }
+  assert.deepEqual(b.toRaw(), a.toRaw());
+  assert.equal(b.get('X-FORWARDED-FOR'), '1, 2');
 });
 
 test('diagnostics print as FILE:LINE:COLUMN: severity CODE message, with the source line and a caret', () => {

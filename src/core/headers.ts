@@ -51,6 +51,13 @@ export class HeaderMap {
     else this.map.set(key, { name, values: [...values] });
   }
 
+  /** append() for a caller that has the lower-cased name already (no second toLowerCase). */
+  appendLower(lower: string, name: string, value: string): void {
+    const e = this.map.get(lower);
+    if (e) e.values.push(value);
+    else this.map.set(lower, { name, values: [value] });
+  }
+
   delete(name: string): boolean {
     return this.map.delete(name.toLowerCase());
   }

@@ -313,6 +313,9 @@ export function validateApplicationGateway(model: ApplicationGatewayModel, optio
 // ---------------------------------------------------------------------------------------------
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'upgrade', 'trailer', 'http2-settings']);
+const HOP_BY_HOP_LENGTHS = new Set([...HOP_BY_HOP].map((n) => n.length));
+/** A hop-by-hop header name, in any case (a name of another length is not lower-cased to find out). */
+const isHopByHop = (name: string): boolean => HOP_BY_HOP_LENGTHS.has(name.length) && HOP_BY_HOP.has(name.toLowerCase());
 const VALID_REQUEST_HEADER_NAME = /^[A-Za-z0-9-]+$/;
 
 export async function startApplicationGateway(model: ApplicationGatewayModel, options: EdgeOptions = {}): Promise<RunningEdge> {
@@ -393,7 +396,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       if (HOP_BY_HOP.has(lower) || name.charCodeAt(0) === 58 /* ':' */ || !VALID_REQUEST_HEADER_NAME.test(name)) continue;
       // HTTP/2 clients may split Cookie into several fields; RFC 9113 8.2.3: one field joined with "; " for HTTP/1.1.
       if (isH2 && lower === 'cookie' && reqHeaders.has('cookie')) reqHeaders.set(name, `${reqHeaders.get('cookie')!}; ${raw[i + 1]!}`);
-      else reqHeaders.append(name, raw[i + 1]!);
+      else reqHeaders.appendLower(lower, name, raw[i + 1]!);
     }
     if (connectionTokens) for (const t of connectionTokens) if (t && t !== 'close' && t !== 'keep-alive' && t !== 'host') reqHeaders.delete(t);
     const method = req.method ?? 'GET';
@@ -582,7 +585,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       record.backendPoolName = target.pool.name;
       record.backendSettingName = target.settings.name;
     }
-    forward(req, res, target, member, hostHeader, method, backendPath, outHeaders, hasBody, rewrite, ctx, affinityCookie !== undefined && sticky === undefined, (status, reason, more) => finishLog(status, reason, { sslClientVerify, ...more }));
+    forward(req, res, target, member, hostHeader, method, backendPath, outHeaders, hasBody, rewrite, ctx, affinityCookie !== undefined && sticky === undefined, finishLog);
   };
 
   const forward = (
@@ -817,14 +820,14 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
         let out: string[];
         if (rewrite?.hasResponseActions) {
           const h = new HeaderMap();
-          for (let i = 0; i + 1 < rawRes.length; i += 2) if (!HOP_BY_HOP.has(rawRes[i]!.toLowerCase())) h.append(rawRes[i]!, rawRes[i + 1]!);
+          for (let i = 0; i + 1 < rawRes.length; i += 2) if (!isHopByHop(rawRes[i]!)) h.append(rawRes[i]!, rawRes[i + 1]!);
           ctx.resHeaders = h;
           ctx.status = status;
           rewrite.applyResponse(ctx);
           out = h.toRaw();
         } else {
           out = [];
-          for (let i = 0; i + 1 < rawRes.length; i += 2) if (!HOP_BY_HOP.has(rawRes[i]!.toLowerCase())) out.push(rawRes[i]!, rawRes[i + 1]!);
+          for (let i = 0; i + 1 < rawRes.length; i += 2) if (!isHopByHop(rawRes[i]!)) out.push(rawRes[i]!, rawRes[i + 1]!);
         }
         if (setAffinity) {
           // ApplicationGatewayAffinity, and its CORS twin for cross-site requests (spec 5.2).
