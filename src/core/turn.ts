@@ -9,8 +9,9 @@
  * With one request per turn (light load) the delay is a setImmediate: microseconds.
  *
  * Measured with wrk on the 2-core bench machine: a Node HTTPS server spending 40 µs per request
- * went from 77 to 63 µs of CPU per request (system time 16 → 7 µs) when it answered at the end of
- * the turn instead of at once (docs/benchmarks.md).
+ * went from 73–80 to 61–66 µs of CPU per request (system time 13–17 → 6–8 µs) when it answered at
+ * the end of the turn instead of at once; the seed chain in process from 86–89 to 50–54 µs
+ * (docs/benchmarks.md, third round).
  */
 import type { Socket } from 'node:net';
 
