@@ -75,7 +75,7 @@ export async function runPipeline(p: ComposedPipeline, st: RequestState, initial
         const c = runSteps(p.outbound, st);
         if (c) await c;
       }
-      return { failure: undefined, onErrorFailure: undefined };
+      return answered(st, NO_FAILURE);
     } catch (e) {
       failure = e instanceof PolicyFailure ? e : new PolicyFailure({ source: 'pipeline', reason: 'InternalError', message: String(e), cause: e });
     }
@@ -88,12 +88,30 @@ export async function runPipeline(p: ComposedPipeline, st: RequestState, initial
   try {
     const d = runSteps(p['on-error'], st);
     if (d) await d;
-    return { failure, onErrorFailure: undefined };
+    return answered(st, { failure, onErrorFailure: undefined });
   } catch (e) {
     const f2 = e instanceof PolicyFailure ? e : new PolicyFailure({ source: 'on-error', reason: 'InternalError', message: String(e), cause: e });
     setErrorResponse(st.ctx, 500, 'Internal Server Error', 'Internal server error');
-    return { failure, onErrorFailure: f2 };
+    return answered(st, { failure, onErrorFailure: f2 });
   }
+}
+
+const NO_FAILURE: PipelineOutcome = Object.freeze({ failure: undefined, onErrorFailure: undefined });
+
+/** The answer is final: runs what waited for it (RequestState.afterAnswer). Such work never changes the answer. */
+function answered(st: RequestState, out: PipelineOutcome): PipelineOutcome {
+  const after = st.afterAnswer;
+  if (after) {
+    st.afterAnswer = undefined;
+    for (const fn of after) {
+      try {
+        fn();
+      } catch (e) {
+        st.services.logger?.log({ level: 'warn', msg: 'policy work after the answer failed', error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+  return out;
 }
 
 export function setLastError(ctx: HostContext, f: PolicyFailure): void {

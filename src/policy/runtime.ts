@@ -245,6 +245,11 @@ export class RequestState {
   logReason: string | undefined;
   /** quota-by-key counter keys already counted by this request (each is counted once per request). */
   quotaKeysCounted: Set<string> | undefined;
+  /**
+   * Work for when the answer is known (runPipeline runs it last): counters whose increment depends
+   * on the response (an increment-condition that reads context.Response, bandwidth quotas).
+   */
+  afterAnswer: (() => void)[] | undefined;
 
   constructor(ctx: HostContext, services: PolicyServices, target: BackendTarget, relativePath: string) {
     this.ctx = ctx;

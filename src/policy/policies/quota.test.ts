@@ -2,7 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixedClock } from '../../core/clock.js';
 import { MemoryRateLimitStore } from '../../apim/rate-limit-store.js';
+import { HeaderMap } from '../../core/headers.js';
 import { bodyText, inbound, runPolicy } from '../testing.js';
+import type { BackendResponse } from '../runtime.js';
+
+const answer = (status: number, bytes: number) => (): BackendResponse => ({ statusCode: status, statusReason: status === 200 ? 'OK' : 'Error', headers: new HeaderMap([['Content-Type', 'text/plain']]), body: Buffer.alloc(bytes, 120) });
 
 const at = (ms: number) => fixedClock(new Date(Date.UTC(2030, 0, 1) + ms));
 
@@ -77,4 +81,71 @@ test('quota-by-key: two statements with the same counter key count a request onc
   const two = inbound('<quota-by-key calls="1" renewal-period="3600" counter-key="a" /><quota-by-key calls="1" renewal-period="3600" counter-key="b" />');
   assert.equal((await runPolicy(two, { rateLimits: store, clock: at(0) })).backendRequests.length, 1);
   assert.equal((await runPolicy(two, { rateLimits: store, clock: at(1000) })).ctx.response.statusCode, 403);
+});
+
+test('renewal-period="0" is a lifetime quota: never replenished, no Retry-After', async () => {
+  const store = new MemoryRateLimitStore();
+  const policy = inbound('<quota-by-key calls="2" renewal-period="0" counter-key="life" />');
+  for (let i = 0; i < 2; i++) assert.equal((await runPolicy(policy, { rateLimits: store, clock: at(i * 1000) })).backendRequests.length, 1);
+  // A year later the two calls are still spent.
+  const over = await runPolicy(policy, { rateLimits: store, clock: at(365 * 86_400_000) });
+  assert.equal(over.ctx.response.statusCode, 403);
+  assert.equal(over.ctx.response.statusReason, 'Quota Exceeded');
+  assert.deepEqual(JSON.parse(bodyText(over)), { statusCode: 403, message: 'Out of call volume quota.' });
+  assert.equal(over.ctx.response.headers.get('Retry-After'), undefined);
+  // The subscription quota too.
+  const sub = inbound('<quota calls="1" renewal-period="0" />');
+  assert.equal((await runPolicy(sub, { rateLimits: store, subscriptionId: '/subscriptions/a', clock: at(0) })).backendRequests.length, 1);
+  assert.equal((await runPolicy(sub, { rateLimits: store, subscriptionId: '/subscriptions/a', clock: at(999_999_999) })).ctx.response.statusCode, 403);
+});
+
+test('bandwidth: request and response bodies count when the answer is known; the call that crosses the limit goes through', async () => {
+  const store = new MemoryRateLimitStore();
+  // 2 KB per hour; each call moves a 100-byte request body and a 700-byte answer: 800 bytes.
+  const policy = inbound('<quota-by-key bandwidth="2" renewal-period="3600" counter-key="bw" />');
+  const call = (ms: number) => runPolicy(policy, { rateLimits: store, clock: at(ms), method: 'POST', body: 'y'.repeat(100), backend: answer(200, 700) });
+  assert.equal((await call(0)).backendRequests.length, 1); // 800
+  assert.equal((await call(1000)).backendRequests.length, 1); // 1600
+  assert.equal((await call(2000)).backendRequests.length, 1); // 2400: crosses 2048, allowed
+  const over = await call(60_000);
+  assert.equal(over.backendRequests.length, 0);
+  assert.equal(over.ctx.response.statusCode, 403);
+  assert.equal(over.ctx.lastError?.reason, 'QuotaExceeded');
+  assert.deepEqual(JSON.parse(bodyText(over)), { statusCode: 403, message: 'Out of bandwidth quota. Quota will be replenished in 00:59:00.' });
+  assert.equal(over.ctx.response.headers.get('Retry-After'), '3540');
+  // The next period starts from zero.
+  assert.equal((await call(3_600_000)).backendRequests.length, 1);
+});
+
+test('calls and bandwidth together: whichever is reached first refuses', async () => {
+  const store = new MemoryRateLimitStore();
+  const policy = inbound('<quota-by-key calls="100" bandwidth="1" renewal-period="3600" counter-key="both" />');
+  assert.equal((await runPolicy(policy, { rateLimits: store, clock: at(0), backend: answer(200, 2000) })).backendRequests.length, 1);
+  const over = await runPolicy(policy, { rateLimits: store, clock: at(1000), backend: answer(200, 10) });
+  assert.deepEqual(JSON.parse(bodyText(over)), { statusCode: 403, message: 'Out of bandwidth quota. Quota will be replenished in 00:59:59.' });
+  // increment-condition false: neither calls nor bytes are counted.
+  const cond = inbound('<quota-by-key calls="1" bandwidth="1" renewal-period="3600" counter-key="c" increment-condition="@(false)" />');
+  for (let i = 0; i < 3; i++) assert.equal((await runPolicy(cond, { rateLimits: store, clock: at(i), backend: answer(200, 5000) })).backendRequests.length, 1);
+});
+
+test('an increment-condition that reads context.Response is evaluated on the answer (Microsoft\'s example)', async () => {
+  const store = new MemoryRateLimitStore();
+  const policy = inbound('<quota-by-key calls="1" renewal-period="3600" counter-key="ok-only" increment-condition="@(context.Response.StatusCode >= 200 &amp;&amp; context.Response.StatusCode &lt; 400)" />');
+  // Backend errors are not counted: three 500 answers all reach the backend.
+  for (let i = 0; i < 3; i++) assert.equal((await runPolicy(policy, { rateLimits: store, clock: at(i * 1000), backend: answer(500, 5) })).backendRequests.length, 1);
+  // A 200 is counted; the next call is refused before it reaches the backend.
+  assert.equal((await runPolicy(policy, { rateLimits: store, clock: at(10_000), backend: answer(200, 5) })).ctx.response.statusCode, 200);
+  const over = await runPolicy(policy, { rateLimits: store, clock: at(20_000), backend: answer(200, 5) });
+  assert.equal(over.backendRequests.length, 0);
+  assert.equal(over.ctx.response.statusCode, 403);
+});
+
+test('bandwidth on the subscription quota', async () => {
+  const store = new MemoryRateLimitStore();
+  const policy = inbound('<quota bandwidth="1" renewal-period="3600" />');
+  assert.equal((await runPolicy(policy, { rateLimits: store, subscriptionId: '/subscriptions/s', clock: at(0), backend: answer(200, 1024) })).backendRequests.length, 1);
+  const over = await runPolicy(policy, { rateLimits: store, subscriptionId: '/subscriptions/s', clock: at(1), backend: answer(200, 1) });
+  assert.equal(over.ctx.response.statusCode, 403);
+  // Another subscription has its own counter.
+  assert.equal((await runPolicy(policy, { rateLimits: store, subscriptionId: '/subscriptions/t', clock: at(1), backend: answer(200, 1) })).backendRequests.length, 1);
 });

@@ -8,6 +8,7 @@ import type { CompileContext, PolicyDefinition, PolicyValue } from '../compile.j
 import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
 import { PolicyFailure, type RequestState } from '../runtime.js';
+import { readsResponse } from './quota.js';
 
 interface Headers {
   retryAfterHeader: string;
@@ -29,8 +30,22 @@ function headerNames(el: PolicyElement, cc: CompileContext): Headers {
 
 const HEADER_ATTRIBUTES = ['retry-after-header-name', 'retry-after-variable-name', 'remaining-calls-header-name', 'remaining-calls-variable-name', 'total-calls-header-name'];
 
-function apply(st: RequestState, key: string, calls: number, period: number, amount: number, h: Headers, source: string): void {
-  const r = st.services.rateLimits.hit(key, calls, period, amount, st.ctx.now().getTime());
+/**
+ * Counts `amount` calls for `key`, or — when `amount` is a function — refuses the call if the
+ * window is already full and counts the amount it returns when the answer is known (an
+ * increment-condition that reads context.Response, as Microsoft's example does).
+ */
+function apply(st: RequestState, key: string, calls: number, period: number, amount: number | (() => number), h: Headers, source: string): void {
+  const store = st.services.rateLimits;
+  const later = typeof amount === 'function';
+  // Deferred: a check that adds nothing and refuses once `calls` are in the window (limit calls - 1).
+  const r = later ? store.hit(key, calls - 1, period, 0, st.ctx.now().getTime()) : store.hit(key, calls, period, amount, st.ctx.now().getTime());
+  if (later && r.allowed) {
+    (st.afterAnswer ??= []).push(() => {
+      const n = amount();
+      if (n > 0) store.hit(key, Number.MAX_SAFE_INTEGER, period, n, st.ctx.now().getTime());
+    });
+  }
   if (h.remainingVariable) st.ctx.variables.set(h.remainingVariable, r.remaining);
   if (h.remainingHeader) st.extraResponseHeaders.push([h.remainingHeader, String(r.remaining)]);
   if (h.totalHeader) st.extraResponseHeaders.push([h.totalHeader, String(calls)]);
@@ -110,13 +125,14 @@ export const rateLimitByKey: PolicyDefinition = {
     const key = cc.string(el, 'counter-key', { required: true });
     const condition = cc.boolean(el, 'increment-condition', true);
     const count = cc.integer(el, 'increment-count', { default: 1, min: 0 })!;
+    const later = readsResponse(el, cc, ['increment-condition', 'increment-count']);
     const h = headerNames(el, cc);
     return {
       ...cc.meta(el),
       run(st) {
         if (!calls || !period || !key) return;
         const ctx = st.ctx;
-        const amount = condition.get(ctx) ? count.get(ctx) : 0;
+        const amount = later ? () => (condition.get(ctx) ? count.get(ctx) : 0) : condition.get(ctx) ? count.get(ctx) : 0;
         apply(st, `rate-limit-by-key:${key.get(ctx)}`, calls.get(ctx), period.get(ctx), amount, h, 'rate-limit-by-key');
       },
     };
