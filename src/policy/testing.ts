@@ -46,6 +46,9 @@ export interface PolicyRunOptions {
   readonly trustCache?: import('./runtime.js').TrustCache;
   /** Subscription id for rate-limit (undefined: no subscription). */
   readonly subscriptionId?: string;
+  /** The API and operation the request matched (context.Api, context.Operation), by id and name. */
+  readonly api?: { readonly id: string; readonly name: string };
+  readonly operation?: { readonly id: string; readonly name: string };
 }
 
 /** Compiles `operationPolicy` and runs one request through it. Throws when the document has errors. */
@@ -88,6 +91,8 @@ async function runPrepared(pipeline: import('./document.js').ComposedPipeline, d
   };
   const deployment: HostDeployment = { region: 'local', serviceName: 'apim', serviceId: '/apim', gatewayId: 'managed', certificates: store.certificates, trustedRoots: store.trustedRoots, intermediates: store.intermediates, ...(options.certificateCache ? { certificateCache: options.certificateCache } : {}) };
   const ctx = new RequestContext({ request, deployment, clock: options.clock ?? systemClock });
+  if (options.api) ctx.api = { ...options.api, path: 'api', protocols: ['https'], serviceUrl: undefined, subscriptionKeyParameterNames: { header: 'Ocp-Apim-Subscription-Key', query: 'subscription-key' } };
+  if (options.operation) ctx.operation = { ...options.operation, method: options.method ?? 'GET', urlTemplate: '/' };
   if (options.subscriptionId) ctx.subscription = { id: options.subscriptionId, name: 's', key: 'k', primaryKey: 'k', secondaryKey: 'k2', createdDate: new Date(0) };
   const backendRequests: BackendRequest[] = [];
   const services: PolicyServices = {

@@ -149,3 +149,38 @@ test('bandwidth on the subscription quota', async () => {
   // Another subscription has its own counter.
   assert.equal((await runPolicy(policy, { rateLimits: store, subscriptionId: '/subscriptions/t', clock: at(1), backend: answer(200, 1) })).backendRequests.length, 1);
 });
+
+test('quota <api> and <operation> children count each API and operation on their own, besides the statement', async () => {
+  const store = new MemoryRateLimitStore();
+  const policy = inbound(
+    '<quota calls="100" renewal-period="3600"><api name="Orders" calls="3"><operation id="create-order" calls="1" renewal-period="60" /></api><api id="users" bandwidth="1" /></quota>',
+  );
+  const orders = { id: '/apis/orders', name: 'Orders' };
+  const create = { id: '/apis/orders/operations/create-order', name: 'Create order' };
+  const list = { id: '/apis/orders/operations/list-orders', name: 'List orders' };
+  const run = (ms: number, api: { id: string; name: string }, operation: { id: string; name: string }, bytes = 10) =>
+    runPolicy(policy, { rateLimits: store, subscriptionId: '/subscriptions/a', clock: at(ms), api, operation, backend: answer(200, bytes) });
+  // The operation allows one call a minute: the second within the minute is refused, by the operation's counter.
+  assert.equal((await run(0, orders, create)).backendRequests.length, 1);
+  const opOver = await run(1000, orders, create);
+  assert.equal(opOver.ctx.response.statusCode, 403);
+  assert.deepEqual(JSON.parse(bodyText(opOver)), { statusCode: 403, message: 'Out of call volume quota. Quota will be replenished in 00:00:59.' });
+  // Other operations of the API are not limited by it, but the API's 3 calls an hour count every call to it
+  // (the refused one did not count: a refused call is not counted).
+  assert.equal((await run(2000, orders, list)).backendRequests.length, 1);
+  assert.equal((await run(61_000, orders, create)).backendRequests.length, 1);
+  const apiOver = await run(62_000, orders, list);
+  assert.deepEqual(JSON.parse(bodyText(apiOver)), { statusCode: 403, message: 'Out of call volume quota. Quota will be replenished in 00:58:58.' });
+  // An API referred to by id, with a bandwidth quota of its own.
+  const users = { id: '/apis/users', name: 'Users' };
+  const get = { id: '/apis/users/operations/get', name: 'Get' };
+  assert.equal((await run(63_000, users, get, 2000)).backendRequests.length, 1);
+  assert.equal((await run(64_000, users, get)).ctx.response.statusCode, 403);
+  // An API no child names has only the statement's quota.
+  assert.equal((await run(65_000, { id: '/apis/other', name: 'Other' }, get)).backendRequests.length, 1);
+});
+
+test('quota children: name or id is required, and calls or bandwidth', async () => {
+  await assert.rejects(runPolicy(inbound('<quota calls="1" renewal-period="60"><api calls="1" /></quota>')), /<api> needs name or id/);
+  await assert.rejects(runPolicy(inbound('<quota calls="1" renewal-period="60"><api name="x" /></quota>')), /<api> needs calls or bandwidth/);
+});

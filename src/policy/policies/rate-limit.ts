@@ -8,7 +8,7 @@ import type { CompileContext, PolicyDefinition, PolicyValue } from '../compile.j
 import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
 import { PolicyFailure, type RequestState } from '../runtime.js';
-import { readsResponse } from './quota.js';
+import { readsResponse, refersTo } from './counters.js';
 
 interface Headers {
   retryAfterHeader: string;
@@ -96,8 +96,6 @@ export const rateLimit: PolicyDefinition = {
     if (cc.scope === 'global') cc.error(PolicyCodes.GH_POLICY_WRONG_SECTION, 'rate-limit may stand at product, API or operation scope, not global', el.offset);
     // One counter set per policy statement (its file and position), per subscription.
     const instance = `${cc.file.path}:${el.offset}`;
-    const is = (want: { name: string | undefined; id: string | undefined }, got: { id: string; name: string } | undefined) =>
-      !!got && (want.id !== undefined ? got.id.toLowerCase().endsWith('/' + want.id.toLowerCase()) : want.name !== undefined && got.name.toLowerCase() === want.name.toLowerCase());
     return {
       ...cc.meta(el),
       run(st) {
@@ -105,9 +103,9 @@ export const rateLimit: PolicyDefinition = {
         if (!sub) return; // applied only when the API is called with a subscription key
         apply(st, `rate-limit:${instance}:${sub.id}`, calls, period, 1, h, 'rate-limit');
         for (const a of apis) {
-          if (!is(a, st.ctx.api)) continue;
+          if (!refersTo(a, st.ctx.api)) continue;
           apply(st, `rate-limit:${instance}:${sub.id}:api`, a.calls, a.period, 1, h, 'rate-limit');
-          for (const o of a.operations) if (is(o, st.ctx.operation)) apply(st, `rate-limit:${instance}:${sub.id}:op:${st.ctx.operation!.id}`, o.calls, o.period, 1, h, 'rate-limit');
+          for (const o of a.operations) if (refersTo(o, st.ctx.operation)) apply(st, `rate-limit:${instance}:${sub.id}:op:${st.ctx.operation!.id}`, o.calls, o.period, 1, h, 'rate-limit');
         }
       },
     };
