@@ -13,9 +13,13 @@ export const authenticationBasic: PolicyDefinition = {
       ...cc.meta(el),
       run(st) {
         if (!username || !password) return;
-        const token = Buffer.from(`${username.get(st.ctx)}:${password.get(st.ctx)}`, 'utf8').toString('base64');
-        st.ctx.request.headers.set('Authorization', `Basic ${token}`);
+        st.ctx.request.headers.set('Authorization', basicCredentials(username.get(st.ctx), password.get(st.ctx)));
       },
     };
   },
 };
+
+/** The Authorization value for Basic credentials (RFC 7617, UTF-8). Also send-request's child. */
+export function basicCredentials(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}

@@ -54,6 +54,18 @@ test('set-backend-service base-url keeps the operation path and query; authentic
   assert.equal(missing.ctx.lastError?.reason, 'CertificateNotFound');
 });
 
+test('send-request with <authentication-basic>: the request it sends carries Basic credentials (UTF-8), set after its headers', async () => {
+  const r = await runPolicy(
+    inbound(
+      '<send-request response-variable-name="r"><set-url>https://token.example/</set-url><set-header name="Authorization" exists-action="override"><value>Bearer x</value></set-header><authentication-basic username="@(&quot;ü&quot; + &quot;ser&quot;)" password="p:w" /></send-request><return-response/>',
+    ),
+  );
+  assert.equal(r.backendRequests.length, 1);
+  assert.equal(r.backendRequests[0]!.headers.get('Authorization'), `Basic ${Buffer.from('üser:p:w', 'utf8').toString('base64')}`);
+  // The incoming request's own headers are left alone.
+  assert.equal(r.ctx.request.headers.get('Authorization'), undefined);
+});
+
 test('send-request with ignore-error stores null when the call fails', async () => {
   const r = await runPolicy(inbound('<send-request response-variable-name="r" ignore-error="true"><set-url>https://down.example/</set-url></send-request><return-response/>'), {
     backend: () => {

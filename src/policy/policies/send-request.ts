@@ -12,6 +12,7 @@ import type { PolicyDefinition, PolicyValue } from '../compile.js';
 import { PolicyCodes } from '../errors.js';
 import { PolicyFailure } from '../runtime.js';
 import { resolveCredential } from './authentication-certificate.js';
+import { basicCredentials } from './authentication-basic.js';
 import { compileSetBody, type BodyMutator } from './set-body.js';
 import { compileSetHeader, type HeaderMutator } from './set-header.js';
 
@@ -22,8 +23,8 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
   attributes: oneWay ? ['mode', 'timeout'] : ['mode', 'response-variable-name', 'timeout', 'ignore-error'],
   compile(el, cc) {
     for (const c of el.children) {
-      if (['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate'].includes(c.name)) continue;
-      if (c.name === 'authentication-managed-identity' || c.name === 'proxy' || c.name === 'authentication-basic') {
+      if (['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate', 'authentication-basic'].includes(c.name)) continue;
+      if (c.name === 'authentication-managed-identity' || c.name === 'proxy') {
         cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, `<${c.name}> in send-request is not run by Gatehouse yet`, c.offset);
       } else cc.error(PolicyCodes.GH_POLICY_UNKNOWN_ELEMENT, `<send-request> takes no child element <${c.name}>`, c.offset);
     }
@@ -36,6 +37,7 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
     const headers: HeaderMutator[] = [];
     let body: BodyMutator | undefined;
     let cert: { thumbprint: PolicyValue<string> | undefined; certificateId: PolicyValue<string> | undefined } | undefined;
+    let basic: { username: PolicyValue<string> | undefined; password: PolicyValue<string> | undefined } | undefined;
     for (const c of el.children) {
       if (c.name === 'set-url') {
         cc.checkAttributes(c, []);
@@ -54,6 +56,9 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
       } else if (c.name === 'authentication-certificate') {
         cc.checkAttributes(c, ['thumbprint', 'certificate-id']);
         cert = { thumbprint: cc.string(c, 'thumbprint'), certificateId: cc.string(c, 'certificate-id') };
+      } else if (c.name === 'authentication-basic') {
+        cc.checkAttributes(c, ['username', 'password']);
+        basic = { username: cc.string(c, 'username', { required: true }), password: cc.string(c, 'password', { required: true }) };
       }
     }
     if (!url && mode.constantValue !== 'copy') cc.error(PolicyCodes.GH_POLICY_MISSING_ATTRIBUTE, `<${el.name}> needs <set-url> unless mode="copy"`, el.offset);
@@ -65,6 +70,7 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
         const h = copy ? ctx.request.headers.clone() : new HeaderMap();
         const b: HostBody = { bytes: copy && st.ctx.request.body.bytes ? Buffer.from(st.ctx.request.body.bytes) : undefined };
         for (const m of headers) m.apply(ctx, h);
+        if (basic?.username && basic.password) h.set('Authorization', basicCredentials(basic.username.get(ctx), basic.password.get(ctx)));
         if (body) body.apply(ctx, b);
         const m = method ? method.get(ctx).toUpperCase() : copy ? ctx.request.method : 'GET';
         try {
