@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { HeaderMap } from '../../core/headers.js';
 import { bodyText, inbound, runPolicy } from '../testing.js';
 
@@ -64,6 +67,26 @@ test('send-request with <authentication-basic>: the request it sends carries Bas
   assert.equal(r.backendRequests[0]!.headers.get('Authorization'), `Basic ${Buffer.from('üser:p:w', 'utf8').toString('base64')}`);
   // The incoming request's own headers are left alone.
   assert.equal(r.ctx.request.headers.get('Authorization'), undefined);
+});
+
+test('authentication-certificate body="": the PFX bytes from an expression, opened with password, become the backend client certificate', async () => {
+  const pfx = readFileSync(resolve(import.meta.dirname, '../../../test/fixtures/bosma-certificates/dev-client-01.pfx'));
+  const withVar = `<set-variable name="pfx" value="${pfx.toString('base64')}" />`;
+  const fromVar = (password: string) => `<authentication-certificate body="@(Convert.FromBase64String((string)context.Variables[&quot;pfx&quot;]))" password="${password}" />`;
+  const r = await runPolicy(inbound(withVar + fromVar('P@ssw0rd'), { backend: '<forward-request />' }));
+  assert.equal(r.backendRequests.length, 1);
+  const sent = r.backendRequests[0]!.clientCertificate!;
+  assert.match(sent.certPem, /^-----BEGIN CERTIFICATE-----/);
+  assert.equal(new X509Certificate(sent.certPem).subject, 'CN=Client 01');
+  assert.equal(createPrivateKey(sent.keyPem).asymmetricKeyType, 'rsa');
+  // A wrong password: the request fails in the policy (no backend call), with the reason in LastError.
+  const bad = await runPolicy(inbound(withVar + fromVar('wrong'), { backend: '<forward-request />' }));
+  assert.equal(bad.backendRequests.length, 0);
+  assert.equal(bad.ctx.lastError?.reason, 'InvalidCertificate');
+  assert.match(String(bad.ctx.lastError?.message), /cannot be used/);
+  // Not bytes at all.
+  const notBytes = await runPolicy(inbound('<authentication-certificate body="@(&quot;text&quot;)" />', { backend: '<forward-request />' }));
+  assert.equal(notBytes.ctx.lastError?.reason, 'InvalidCertificate');
 });
 
 test('send-request with ignore-error stores null when the call fails', async () => {
