@@ -81,3 +81,12 @@ test('a required claim named like an Object.prototype member (toString) is missi
   assert.equal(await reason(hs256({ sub: 'x' }), p), 'TokenClaimNotFound');
   assert.equal(await reason(hs256({ sub: 'x', toString: 'yes' }), p), 'passed');
 });
+
+test('a signing key given by an expression (<key>@(…)</key>) is evaluated per request', async () => {
+  // The key comes from a request header here; in practice a named value or a variable.
+  const p = inbound(`<validate-jwt header-name="Authorization" require-scheme="Bearer"><issuer-signing-keys><key>@(context.Request.Headers.GetValueOrDefault("X-Key", ""))</key></issuer-signing-keys></validate-jwt>`);
+  const run = (key: Buffer) => runPolicy(p, { clock, headers: { Authorization: `Bearer ${hs256(good)}`, 'X-Key': key.toString('base64') } });
+  assert.equal((await run(secret)).ctx.lastError, undefined);
+  assert.equal((await run(Buffer.from('another secret, another signature'))).ctx.lastError?.reason, 'TokenSignatureInvalid');
+  assert.equal((await run(secret)).backendRequests.length, 1, 'the right key again after a wrong one');
+});

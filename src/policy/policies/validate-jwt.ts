@@ -2,7 +2,8 @@
  * <validate-jwt header-name="" | query-parameter-name="" | token-value="" failed-validation-httpcode=""
  * failed-validation-error-message="" require-expiration-time="" require-scheme="" require-signed-tokens=""
  * clock-skew="" output-token-variable-name=""> with issuer-signing-keys, audiences, issuers and
- * required-claims (validate-jwt-policy.md). Signatures: HS256/384/512 with base64 keys, RS*, PS* and
+ * required-claims (validate-jwt-policy.md). Signatures: HS256/384/512 with base64 keys (written out or
+ * given by an expression), RS*, PS* and
  * ES* with keys from certificate entities or an RSA modulus/exponent. openid-config (a network
  * fetch) and decryption-keys are not run (errors at up, warnings in lint). Failures answer with
  * the policy's code and message and the LastError reasons of the error-handling page.
@@ -14,7 +15,12 @@ import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
 import { PolicyFailure, type RequestState } from '../runtime.js';
 
-type Key = { kind: 'hmac'; secret: Buffer } | { kind: 'public'; key: KeyObject } | { kind: 'certificate'; id: string };
+type Key =
+  | { kind: 'hmac'; secret: Buffer }
+  | { kind: 'public'; key: KeyObject }
+  | { kind: 'certificate'; id: string }
+  /** A base64 symmetric key given by an expression (`<key>@(…)</key>`), decoded per request (the last value is kept). */
+  | { kind: 'expression'; value: PolicyValue<string>; last?: { text: string; secret: Buffer } };
 
 interface Claim {
   name: string;
@@ -84,7 +90,7 @@ function compileKeys(el: PolicyElement | undefined, cc: CompileContext): Key[] {
         cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, `the RSA key (n, e) does not decode: ${(err as Error).message}`, k.offset);
       }
     } else if (k.textExpression) {
-      cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, 'a signing key given by an expression is not run by Gatehouse yet', k.offset);
+      keys.push({ kind: 'expression', value: cc.text(k) });
     } else {
       const secret = Buffer.from(k.text.trim(), 'base64');
       if (!k.text.trim() || secret.length === 0) cc.error(PolicyCodes.GH_POLICY_INVALID_VALUE, 'a <key> holds a base64 symmetric key, or has certificate-id, or n and e', k.offset);
@@ -173,6 +179,11 @@ export const validateJwt: PolicyDefinition = {
           if (requireSigned) throw fail('TokenSignatureInvalid', 'JWT is not signed. Access denied.');
         } else {
           const resolved: (Key | KeyObject)[] = keys.map((k) => {
+            if (k.kind === 'expression') {
+              const text = k.value.get(ctx).trim();
+              if (k.last?.text !== text) k.last = { text, secret: Buffer.from(text, 'base64') };
+              return { kind: 'hmac', secret: k.last.secret };
+            }
             if (k.kind !== 'certificate') return k;
             const c = st.services.certificateStore.certificates.get(k.id) ?? [...st.services.certificateStore.certificates].find(([n]) => n.toLowerCase() === k.id.toLowerCase())?.[1];
             return c ? c.x509.publicKey : k;
