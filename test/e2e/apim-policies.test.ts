@@ -7,6 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { memoryLogger } from '../../src/core/logger.js';
@@ -27,6 +30,9 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
   let backend: EchoBackend;
   let mtlsBackend: EchoBackend;
   let apim: RunningApim;
+  let idp: Server;
+  let idpHits = 0;
+  const idpKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   let caPem: string;
   const logger = memoryLogger();
 
@@ -36,6 +42,13 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
     caPem = platformCa.root.toPem();
     backendTls = makeServerTls(['127.0.0.1']);
     backend = await startEchoBackend(backendTls);
+    // An OpenID provider on loopback (plain HTTP): the discovery document and its key set.
+    idp = createServer((req, out) => {
+      const body = req.url === '/tenant/.well-known/openid-configuration' ? { issuer: 'http://idp/tenant', jwks_uri: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/tenant/keys` } : req.url === '/tenant/keys' ? { keys: [{ ...idpKey.publicKey.export({ format: 'jwk' }), kid: 'e2e', use: 'sig' }] } : undefined;
+      idpHits++;
+      out.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' }).end(JSON.stringify(body ?? {}));
+    });
+    await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
     mtlsBackend = await startEchoBackend(backendTls, { requestCert: true });
     const be = `https://127.0.0.1:${backend.port}`;
     const resources = [
@@ -54,6 +67,11 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
       res('apis/policies', 'apim-sample/keyed/policy', { format: 'rawxml', value: policy('<rate-limit calls="2" renewal-period="60" remaining-calls-header-name="X-Remaining" />') }),
       // Policies without a backend.
       res('apis', 'apim-sample/p', { path: 'p', subscriptionRequired: false, serviceUrl: `${be}/base` }),
+      res('apis/operations', 'apim-sample/p/oidc', { method: 'GET', urlTemplate: '/oidc' }),
+      res('apis/operations/policies', 'apim-sample/p/oidc/policy', {
+        format: 'rawxml',
+        value: policy(`<validate-jwt header-name="Authorization" require-scheme="Bearer"><openid-config url="http://127.0.0.1:${(idp.address() as AddressInfo).port}/tenant/.well-known/openid-configuration" /><audiences><audience>api://e2e</audience></audiences></validate-jwt><return-response><set-body>valid</set-body></return-response>`),
+      }),
       res('apis/operations', 'apim-sample/p/named', { method: 'GET', urlTemplate: '/named' }),
       res('apis/operations/policies', 'apim-sample/p/named/policy', { format: 'rawxml', value: policy('<return-response><set-header name="X-Named" exists-action="override"><value>{{Greeting}}</value></set-header><set-body>{{Greeting}}!</set-body></return-response>') }),
       res('apis/operations', 'apim-sample/p/check', { method: 'GET', urlTemplate: '/check' }),
@@ -117,6 +135,7 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
     apim = await startApiManagement(modelOf(resources), { platformCa, internalPort: 0, portMap: new Map([[443, 1]]), logger });
   });
   after(async () => {
+    await new Promise((r) => idp?.close(r));
     await apim?.close();
     await backend?.close();
     await mtlsBackend?.close();
@@ -165,6 +184,22 @@ describe('API Management policies over HTTPS (platform CA certificate)', () => {
       const other = await get('/keyed/d', { headers: { 'Ocp-Apim-Subscription-Key': KEY } });
       assert.equal(other.status, 200);
     });
+  });
+
+  test('validate-jwt openid-config: keys from a provider on loopback, fetched once through the service\'s backend client', async () => {
+    const token = (key: KeyObject, aud = 'api://e2e') => {
+      const head = Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'e2e' })).toString('base64url');
+      const body = Buffer.from(JSON.stringify({ aud, exp: Math.floor(Date.now() / 1000) + 600 })).toString('base64url');
+      return `${head}.${body}.${sign('sha256', Buffer.from(`${head}.${body}`), key).toString('base64url')}`;
+    };
+    const ok = await get('/p/oidc', { headers: { Authorization: `Bearer ${token(idpKey.privateKey)}` } });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body, 'valid');
+    assert.equal(idpHits, 2, 'the discovery document and the key set');
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    assert.equal((await get('/p/oidc', { headers: { Authorization: `Bearer ${token(other.privateKey)}` } })).status, 401);
+    assert.equal((await get('/p/oidc', { headers: { Authorization: `Bearer ${token(idpKey.privateKey, 'api://other')}` } })).status, 401);
+    assert.equal(idpHits, 2, 'kept, not fetched per request');
   });
 
   test('named values are substituted in attributes and text', async () => {

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { fixedClock } from '../../core/clock.js';
-import { bodyText, inbound, runPolicy } from '../testing.js';
+import { HeaderMap } from '../../core/headers.js';
+import { bodyText, inbound, preparePolicy, runPolicy } from '../testing.js';
 
 const b64u = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 const secret = Buffer.from('a-256-bit-secret-for-tests-only!');
@@ -89,4 +90,49 @@ test('a signing key given by an expression (<key>@(…)</key>) is evaluated per 
   assert.equal((await run(secret)).ctx.lastError, undefined);
   assert.equal((await run(Buffer.from('another secret, another signature'))).ctx.lastError?.reason, 'TokenSignatureInvalid');
   assert.equal((await run(secret)).backendRequests.length, 1, 'the right key again after a wrong one');
+});
+
+test('openid-config: the keys of the discovery document\'s jwks_uri validate RS256 tokens; kept, and fetched again for a new kid', async () => {
+  const k1 = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const k2 = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const jwk = (k: typeof k1, kid: string) => ({ ...k.publicKey.export({ format: 'jwk' }), kid, use: 'sig', alg: 'RS256' });
+  let published = [jwk(k1, 'k1')];
+  const fetched: string[] = [];
+  const idp = (req: { url: { host: string; path: string } }) => {
+    fetched.push(`${req.url.host}${req.url.path}`);
+    const json = req.url.path === '/tenant/.well-known/openid-configuration' ? { issuer: 'https://idp.example/tenant', jwks_uri: 'https://keys.idp.example/jwks' } : req.url.path === '/jwks' ? { keys: [{ kty: 'oct', k: 'AAAA' }, ...published] } : undefined;
+    return { statusCode: json ? 200 : 404, statusReason: json ? 'OK' : 'Not Found', headers: new HeaderMap([['Content-Type', 'application/json']]), body: Buffer.from(JSON.stringify(json ?? {})) };
+  };
+  const rs256 = (key: typeof k1, kid: string) => {
+    const head = b64u(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid }));
+    const body = b64u(JSON.stringify({ ...good, exp: NOW + 3600 }));
+    return `${head}.${body}.${b64u(sign('sha256', Buffer.from(`${head}.${body}`), key.privateKey))}`;
+  };
+  const p = inbound('<validate-jwt header-name="Authorization" require-scheme="Bearer"><openid-config url="https://idp.example/tenant/.well-known/openid-configuration" /></validate-jwt>');
+  // One policy document for all requests: the key cache belongs to the compiled statement.
+  const prepared = preparePolicy(p);
+  const call = (token: string, at = clock) => prepared.run({ clock: at, headers: { Authorization: `Bearer ${token}` }, backend: (req) => (req.url.host.includes('idp.example') ? idp(req) : { statusCode: 200, statusReason: 'OK', headers: new HeaderMap(), body: Buffer.from('api') }) });
+  const first = await call(rs256(k1, 'k1'));
+  assert.equal(first.ctx.lastError, undefined);
+  assert.deepEqual(fetched, ['idp.example/tenant/.well-known/openid-configuration', 'keys.idp.example/jwks']);
+  assert.equal((await call(rs256(k1, 'k1'))).ctx.lastError, undefined);
+  assert.equal(fetched.length, 2, 'kept: not fetched again');
+  // A token signed by a key the set does not (yet) hold: the known keys are tried (as .NET does) and fail;
+  // the set was fetched less than five minutes ago, so it is not fetched again.
+  assert.equal((await call(rs256(k2, 'k2'))).ctx.lastError?.reason, 'TokenSignatureInvalid');
+  assert.equal(fetched.length, 2);
+  // The issuer rotates its keys; six minutes later a token with the new kid fetches the set again.
+  published = [jwk(k2, 'k2')];
+  const later = fixedClock(new Date((NOW + 360) * 1000));
+  assert.equal((await call(rs256(k2, 'k2'), later)).ctx.lastError, undefined);
+  assert.equal(fetched.length, 4);
+  // A signature by another key with a known kid is refused.
+  assert.equal((await call(rs256(k1, 'k2'), later)).ctx.lastError?.reason, 'TokenSignatureInvalid');
+});
+
+test('openid-config that cannot be read: the token is refused (no key), and the failure is logged', async () => {
+  const p = inbound('<validate-jwt header-name="Authorization"><openid-config url="https://down.example/.well-known/openid-configuration" /></validate-jwt>');
+  const r = await runPolicy(p, { clock, headers: { Authorization: `Bearer ${hs256(good)}` }, backend: () => { throw new Error('connection refused'); } });
+  assert.equal(r.ctx.lastError?.reason, 'TokenSignatureKeyNotFound');
+  assert.equal(r.ctx.response.statusCode, 401);
 });

@@ -4,8 +4,9 @@
  * clock-skew="" output-token-variable-name=""> with issuer-signing-keys, audiences, issuers and
  * required-claims (validate-jwt-policy.md). Signatures: HS256/384/512 with base64 keys (written out or
  * given by an expression), RS*, PS* and
- * ES* with keys from certificate entities or an RSA modulus/exponent. openid-config (a network
- * fetch) and decryption-keys are not run (errors at up, warnings in lint). Failures answer with
+ * ES* with keys from certificate entities, an RSA modulus/exponent or `<openid-config url="">` (the
+ * key set its discovery document names, fetched through the service's backend client and kept an
+ * hour). decryption-keys (JWE) are not run (an error at up, a warning in lint). Failures answer with
  * the policy's code and message and the LastError reasons of the error-handling page.
  */
 import { createHmac, createPublicKey, timingSafeEqual, verify as verifySignature, type KeyObject } from 'node:crypto';
@@ -14,6 +15,8 @@ import type { CompileContext, PolicyDefinition, PolicyValue } from '../compile.j
 import { PolicyCodes } from '../errors.js';
 import type { PolicyElement } from '../reader.js';
 import { PolicyFailure, type RequestState } from '../runtime.js';
+import { HeaderMap } from '../../core/headers.js';
+import { parseHostUrl } from '../context.js';
 
 type Key =
   | { kind: 'hmac'; secret: Buffer }
@@ -70,6 +73,69 @@ function checkSignature(alg: string, signingInput: string, signature: Buffer, ke
   return tried ? 'bad' : 'nokey';
 }
 
+/** How long keys from an OpenID configuration are used before they are fetched again. */
+const OPENID_TTL_MS = 60 * 60 * 1000;
+/** A token whose key is not among them fetches them again, but not more often than this. */
+const OPENID_REFRESH_MS = 5 * 60 * 1000;
+
+/**
+ * The signing keys of one `<openid-config url="">`: the discovery document's `jwks_uri`, then its
+ * JSON Web Key Set (RSA and EC keys; others are skipped). Fetched through the service's backend
+ * client when first needed, kept an hour, fetched again early when a token names a key not in the
+ * set (a rotation), at most every five minutes. A fetch that fails keeps the keys known before.
+ */
+class OpenIdKeys {
+  private keys: { kid: string | undefined; key: KeyObject }[] = [];
+  private fetchedAt = Number.NEGATIVE_INFINITY;
+  private pending: Promise<void> | undefined;
+
+  async get(st: RequestState, url: string, kid: string | undefined): Promise<KeyObject[]> {
+    const now = st.ctx.now().getTime();
+    const stale = now - this.fetchedAt > OPENID_TTL_MS;
+    const unknownKid = kid !== undefined && !this.keys.some((k) => k.kid === kid) && now - this.fetchedAt > OPENID_REFRESH_MS;
+    if (stale || unknownKid) await (this.pending ??= this.fetch(st, url).finally(() => (this.pending = undefined)));
+    return this.keys.map((k) => k.key);
+  }
+
+  private async fetch(st: RequestState, url: string): Promise<void> {
+    this.fetchedAt = st.ctx.now().getTime();
+    try {
+      const config = await getJson(st, url);
+      const jwksUri = isObject(config) && typeof config['jwks_uri'] === 'string' ? config['jwks_uri'] : undefined;
+      if (!jwksUri) throw new Error('the OpenID configuration has no jwks_uri');
+      const set = await getJson(st, jwksUri);
+      const list = isObject(set) && Array.isArray(set['keys']) ? (set['keys'] as unknown[]) : [];
+      const keys: { kid: string | undefined; key: KeyObject }[] = [];
+      for (const jwk of list) {
+        if (!isObject(jwk) || (jwk['kty'] !== 'RSA' && jwk['kty'] !== 'EC') || (jwk['use'] !== undefined && jwk['use'] !== 'sig')) continue;
+        try {
+          keys.push({ kid: typeof jwk['kid'] === 'string' ? jwk['kid'] : undefined, key: createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' }) });
+        } catch {
+          /* a key Node cannot read: skipped */
+        }
+      }
+      this.keys = keys;
+    } catch (e) {
+      st.services.logger.log({ level: 'warn', msg: 'validate-jwt: OpenID configuration not read', url, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+}
+
+async function getJson(st: RequestState, url: string): Promise<unknown> {
+  const r = await st.services.backendClient.send({
+    method: 'GET',
+    url: parseHostUrl(url),
+    headers: new HeaderMap([['Accept', 'application/json']]),
+    body: undefined,
+    timeoutSeconds: 10,
+    validateCertificateChain: true,
+    validateCertificateName: true,
+    followRedirects: true,
+  });
+  if (r.statusCode !== 200) throw new Error(`${url} answered ${r.statusCode}`);
+  return JSON.parse(r.body.toString('utf8')) as unknown;
+}
+
 function compileKeys(el: PolicyElement | undefined, cc: CompileContext): Key[] {
   if (!el) return [];
   cc.checkAttributes(el, []);
@@ -117,10 +183,15 @@ export const validateJwt: PolicyDefinition = {
     const requireSigned = cc.boolean(el, 'require-signed-tokens', true).constantValue ?? true;
     const skew = cc.integer(el, 'clock-skew', { default: 0, min: 0 })!;
     const output = cc.literal(el, 'output-token-variable-name');
-    for (const name of ['openid-config', 'decryption-keys']) {
-      const c = el.children.find((x) => x.name === name);
-      if (c) cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, `validate-jwt <${name}> is not run by Gatehouse (no network, no JWE); give <issuer-signing-keys>`, c.offset);
-    }
+    const decryption = el.children.find((x) => x.name === 'decryption-keys');
+    if (decryption) cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, 'validate-jwt <decryption-keys> is not run by Gatehouse (no JWE)', decryption.offset);
+    const openid = el.children
+      .filter((x) => x.name === 'openid-config')
+      .map((c) => {
+        cc.checkAttributes(c, ['url']);
+        cc.checkChildren(c, []);
+        return { url: cc.string(c, 'url', { required: true }), keys: new Map<string, OpenIdKeys>() };
+      });
     const keys = compileKeys(el.children.find((x) => x.name === 'issuer-signing-keys'), cc);
     const list = (name: string, item: string) => {
       const c = el.children.find((x) => x.name === name);
@@ -174,11 +245,8 @@ export const validateJwt: PolicyDefinition = {
         }
         // JSON.parse accepts any JSON value: null, a number or an array is not a JOSE header or a claims set.
         if (!isObject(header) || !isObject(payload)) throw fail('JwtInvalid', 'JWT is not well formed.');
-        const alg = String(header['alg'] ?? '');
-        if (alg === 'none' || !parts[2]) {
-          if (requireSigned) throw fail('TokenSignatureInvalid', 'JWT is not signed. Access denied.');
-        } else {
-          const resolved: (Key | KeyObject)[] = keys.map((k) => {
+        const resolveKeys = (): (Key | KeyObject)[] =>
+          keys.map((k) => {
             if (k.kind === 'expression') {
               const text = k.value.get(ctx).trim();
               if (k.last?.text !== text) k.last = { text, secret: Buffer.from(text, 'base64') };
@@ -188,44 +256,71 @@ export const validateJwt: PolicyDefinition = {
             const c = st.services.certificateStore.certificates.get(k.id) ?? [...st.services.certificateStore.certificates].find(([n]) => n.toLowerCase() === k.id.toLowerCase())?.[1];
             return c ? c.x509.publicKey : k;
           });
+        const checkClaims = (payload: Record<string, unknown>, token: string): void => {
+          const now = ctx.now().getTime() / 1000;
+          const s = skew.get(ctx);
+          const exp = typeof payload['exp'] === 'number' ? (payload['exp'] as number) : undefined;
+          if (exp === undefined && requireExp) throw fail('TokenExpired', 'Lifetime validation failed. The token is missing an Expiration Time. Access denied.');
+          if (exp !== undefined && now > exp + s) throw fail('TokenExpired', 'Lifetime validation failed. The token is expired. Access denied.');
+          const nbf = typeof payload['nbf'] === 'number' ? (payload['nbf'] as number) : undefined;
+          if (nbf !== undefined && now + s < nbf) throw fail('TokenExpired', 'Lifetime validation failed. The token is not yet valid. Access denied.');
+          if (audiences) {
+            const aud = payload['aud'];
+            const got = Array.isArray(aud) ? aud.map(String) : aud === undefined ? [] : [String(aud)];
+            const want = audiences.map((a) => a.get(ctx));
+            if (!got.some((a) => want.includes(a))) throw fail('TokenAudienceNotAllowed', 'Audience validation failed. Access denied.');
+          }
+          if (issuers) {
+            const iss = payload['iss'] === undefined ? '' : String(payload['iss']);
+            if (!issuers.map((i) => i.get(ctx)).includes(iss)) throw fail('TokenIssuerNotAllowed', 'Issuer validation failed. Access denied.');
+          }
+          // Own claims only: a claim named toString or constructor is not Object.prototype's.
+          const claimOf = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
+          const missing = claims.filter((c) => claimOf(c.name) === undefined).map((c) => c.name);
+          if (missing.length) throw fail('TokenClaimNotFound', `JWT token is missing the following claims: ${missing.join(', ')}. Access denied.`);
+          for (const c of claims) {
+            if (c.values.length === 0) continue;
+            const raw = claimOf(c.name);
+            let got = Array.isArray(raw) ? raw.map(String) : [typeof raw === 'string' ? raw : JSON.stringify(raw)];
+            if (c.separator) got = got.flatMap((g) => g.split(c.separator!));
+            const want = c.values.map((v) => v.get(ctx));
+            const ok = c.match === 'all' ? want.every((w) => got.includes(w)) : want.some((w) => got.includes(w));
+            if (!ok) throw fail('TokenClaimValueNotAllowed', `Claim ${c.name} value of ${got.join(',')} is not allowed. Access denied.`);
+          }
+          if (output !== undefined) {
+            const asJwt = (exprApim as Record<string, unknown>)['asJwt'] as ((t: string) => unknown) | undefined;
+            ctx.variables.set(output, asJwt ? asJwt(token) : token);
+          }
+        };
+        const alg = String(header['alg'] ?? '');
+        if (alg === 'none' || !parts[2]) {
+          if (requireSigned) throw fail('TokenSignatureInvalid', 'JWT is not signed. Access denied.');
+        } else if (openid.length) {
+          // Keys from the OpenID configurations (fetched when needed), then the written-out ones.
+          const kid = typeof header['kid'] === 'string' ? header['kid'] : undefined;
+          const p = payload;
+          const tok = token;
+          return Promise.all(
+            openid.map((o) => {
+              const url = o.url?.get(ctx) ?? '';
+              let cache = o.keys.get(url);
+              if (!cache) o.keys.set(url, (cache = new OpenIdKeys()));
+              return cache.get(st, url, kid);
+            }),
+          ).then((fetched) => {
+            const r = checkSignature(alg, `${parts[0]}.${parts[1]}`, b64url(parts[2]!), [...fetched.flat(), ...resolveKeys()]);
+            if (r === 'nokey') throw fail('TokenSignatureKeyNotFound', 'Signature validation failed: no key for the token. Access denied.');
+            if (r === 'bad') throw fail('TokenSignatureInvalid', 'Signature validation failed. Access denied.');
+            checkClaims(p, tok);
+          });
+        } else {
+          const resolved = resolveKeys();
           const r = checkSignature(alg, `${parts[0]}.${parts[1]}`, b64url(parts[2]!), resolved);
           if (r === 'nokey') throw fail('TokenSignatureKeyNotFound', 'Signature validation failed: no key for the token. Access denied.');
           if (r === 'bad') throw fail('TokenSignatureInvalid', 'Signature validation failed. Access denied.');
         }
-        const now = ctx.now().getTime() / 1000;
-        const s = skew.get(ctx);
-        const exp = typeof payload['exp'] === 'number' ? (payload['exp'] as number) : undefined;
-        if (exp === undefined && requireExp) throw fail('TokenExpired', 'Lifetime validation failed. The token is missing an Expiration Time. Access denied.');
-        if (exp !== undefined && now > exp + s) throw fail('TokenExpired', 'Lifetime validation failed. The token is expired. Access denied.');
-        const nbf = typeof payload['nbf'] === 'number' ? (payload['nbf'] as number) : undefined;
-        if (nbf !== undefined && now + s < nbf) throw fail('TokenExpired', 'Lifetime validation failed. The token is not yet valid. Access denied.');
-        if (audiences) {
-          const aud = payload['aud'];
-          const got = Array.isArray(aud) ? aud.map(String) : aud === undefined ? [] : [String(aud)];
-          const want = audiences.map((a) => a.get(ctx));
-          if (!got.some((a) => want.includes(a))) throw fail('TokenAudienceNotAllowed', 'Audience validation failed. Access denied.');
-        }
-        if (issuers) {
-          const iss = payload['iss'] === undefined ? '' : String(payload['iss']);
-          if (!issuers.map((i) => i.get(ctx)).includes(iss)) throw fail('TokenIssuerNotAllowed', 'Issuer validation failed. Access denied.');
-        }
-        // Own claims only: a claim named toString or constructor is not Object.prototype's.
-        const claimOf = (name: string): unknown => (Object.hasOwn(payload, name) ? payload[name] : undefined);
-        const missing = claims.filter((c) => claimOf(c.name) === undefined).map((c) => c.name);
-        if (missing.length) throw fail('TokenClaimNotFound', `JWT token is missing the following claims: ${missing.join(', ')}. Access denied.`);
-        for (const c of claims) {
-          if (c.values.length === 0) continue;
-          const raw = claimOf(c.name);
-          let got = Array.isArray(raw) ? raw.map(String) : [typeof raw === 'string' ? raw : JSON.stringify(raw)];
-          if (c.separator) got = got.flatMap((g) => g.split(c.separator!));
-          const want = c.values.map((v) => v.get(ctx));
-          const ok = c.match === 'all' ? want.every((w) => got.includes(w)) : want.some((w) => got.includes(w));
-          if (!ok) throw fail('TokenClaimValueNotAllowed', `Claim ${c.name} value of ${got.join(',')} is not allowed. Access denied.`);
-        }
-        if (output !== undefined) {
-          const asJwt = (exprApim as Record<string, unknown>)['asJwt'] as ((t: string) => unknown) | undefined;
-          ctx.variables.set(output, asJwt ? asJwt(token) : token);
-        }
+        checkClaims(payload, token);
+        return undefined;
       },
     };
   },
