@@ -18,7 +18,7 @@ import type { Registry } from '../policy/compile.js';
 import { compilePolicyDocument, composeScopes, DEFAULT_GLOBAL_POLICY, type CompiledDocument, type ComposedPipeline } from '../policy/document.js';
 import { runPipeline, runSteps, setErrorResponse } from '../policy/pipeline.js';
 import { defaultRegistry } from '../policy/policies/index.js';
-import { MemoryValueCache, PolicyFailure, RequestState, type ApimBackendInfo, type BackendClient, type CertificateStore, type PolicyServices, type RateLimitStore } from '../policy/runtime.js';
+import { MemoryValueCache, PolicyFailure, RequestState, type ApimBackendInfo, type BackendClient, type CertificateStore, type ManagedIdentityEndpoint, type PolicyServices, type RateLimitStore } from '../policy/runtime.js';
 import { createTrustCache } from '../policy/trust.js';
 import { ApimCodes } from './errors.js';
 import { compileTemplate, matchApi, matchOperation, sortOperations, type CompiledOperation } from './matcher.js';
@@ -91,6 +91,8 @@ export interface GatewayOptions {
   readonly rateLimits: RateLimitStore;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The managed identity's token endpoint (authentication-managed-identity). */
+  readonly managedIdentity?: ManagedIdentityEndpoint;
 }
 
 /** Loads certificates of the model (CA stores and entities); problems become diagnostics. */
@@ -274,6 +276,7 @@ export class ApimGateway {
       backends,
       trustCache: createTrustCache(),
       valueCache: new MemoryValueCache(),
+      ...(options.managedIdentity ? { managedIdentity: options.managedIdentity } : {}),
     };
     const deployment: HostDeployment = {
       region: model.location ?? 'local',

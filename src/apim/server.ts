@@ -19,7 +19,7 @@ import { atEndOfTurn } from '../core/turn.js';
 import { defaultGatewayHostName, proxyHostNames, type ApiManagementModel } from '../model/apiManagement.js';
 import type { AddressBook, InProcessHandler, InProcessRequest, InProcessResponse } from '../model/network.js';
 import { certificateFromDer, loadCertificates, type Certificate, type PlatformCa } from '../pki/index.js';
-import type { RateLimitStore } from '../policy/runtime.js';
+import type { ManagedIdentityEndpoint, RateLimitStore } from '../policy/runtime.js';
 import { NodeBackendClient } from './backend-client.js';
 import { ApimCodes } from './errors.js';
 import { ApimGateway, type ApimAnswer, type IncomingApimRequest } from './gateway.js';
@@ -54,6 +54,8 @@ export interface ApimOptions {
    * not allowed is reset, as an NSG drop looks to a client, and logged with reason `nsg_denied`.
    */
   readonly allowConnection?: (remoteAddress: string, remotePort: number) => { readonly allowed: boolean; readonly rule: string };
+  /** The managed identity's token endpoint (authentication-managed-identity); none: no managed identity. */
+  readonly managedIdentity?: ManagedIdentityEndpoint;
 }
 
 export interface RunningApim {
@@ -168,7 +170,7 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
     ...(options.backendTrustedRootsPem ? { trustedRootsPem: options.backendTrustedRootsPem } : {}),
   });
   const rateLimits = options.rateLimits ?? new MemoryRateLimitStore();
-  const loaded = await ApimGateway.load(model, { backendClient, rateLimits, clock, logger });
+  const loaded = await ApimGateway.load(model, { backendClient, rateLimits, clock, logger, ...(options.managedIdentity ? { managedIdentity: options.managedIdentity } : {}) });
   for (const d of loaded.diagnostics) if (d.severity === 'warning') logger.log({ level: 'warn', msg: 'policy warning', code: d.code, message: d.message, file: d.file, line: d.line, column: d.column });
   if (!loaded.gateway) {
     backendClient.close();
@@ -472,7 +474,7 @@ export async function startApiManagement(model: ApiManagementModel, options: Api
         for (const s of sockets) s.destroy();
       }),
     async reload(next: ApiManagementModel) {
-      const r = await ApimGateway.load(next, { backendClient, rateLimits, clock, logger });
+      const r = await ApimGateway.load(next, { backendClient, rateLimits, clock, logger, ...(options.managedIdentity ? { managedIdentity: options.managedIdentity } : {}) });
       if (!r.gateway) throw new DiagnosticsError(r.diagnostics, `API Management service '${next.name}'`);
       const t = await tlsOf(next);
       const nextSni = sniContextsOf(t.contexts);

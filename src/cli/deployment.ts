@@ -21,7 +21,7 @@ import { adaptApiManagement } from '../config/resources/apiManagement.js';
 import type { ApplicationGatewayModel } from '../model/applicationGateway.js';
 import type { ApiManagementModel, ApimPolicyDocument } from '../model/apiManagement.js';
 import { startApplicationGateway, startApplicationGatewayCluster, validateApplicationGateway, type RunningEdge } from '../edge/index.js';
-import { checkApiManagement, startApiManagement, type RunningApim } from '../apim/index.js';
+import { checkApiManagement, startApiManagement, type ManagedIdentityEndpoint, type RunningApim } from '../apim/index.js';
 import { openPlatformCa } from '../pki/index.js';
 import { SourceFile } from '../core/source.js';
 import { readFile } from 'node:fs/promises';
@@ -206,6 +206,8 @@ export interface RunOptions {
    * record to `logger` over IPC.
    */
   readonly logLevel?: LogLevel;
+  /** The token endpoint of the services' managed identity (IDENTITY_ENDPOINT, IDENTITY_HEADER); none: no managed identity. */
+  readonly managedIdentity?: ManagedIdentityEndpoint;
 }
 
 export interface ListenerLine {
@@ -308,6 +310,7 @@ export async function runDeployment(initial: LoadedDeployment, options: RunOptio
         internalPort: 0,
         platformCa,
         logger: options.logger.child({ resource: service.name }),
+        ...(options.managedIdentity ? { managedIdentity: options.managedIdentity } : {}),
       });
       apims.push(running);
       const inProcess = (options.backendHop ?? 'in-process') === 'in-process' && (options.workers ?? 1) === 1;

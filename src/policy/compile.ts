@@ -89,7 +89,7 @@ export const KNOWN_UNSUPPORTED: readonly string[] = [
   'azure-openai-semantic-cache-lookup', 'azure-openai-semantic-cache-store', 'llm-semantic-cache-lookup', 'llm-semantic-cache-store',
   'xsl-transform', 'jsonp', 'redirect-content-urls', 'set-request',
   'log-to-eventhub', 'emit-metric', 'azure-openai-emit-token-metric', 'llm-emit-token-metric', 'azure-openai-token-limit', 'llm-token-limit', 'llm-content-safety', 'proxy', 'cross-domain',
-  'authentication-managed-identity', 'get-authorization-context', 'publish-to-dapr', 'invoke-dapr-binding', 'set-backend-service-dapr', 'send-service-bus-message', 'set-graphql-resolver', 'http-data-source', 'publish-event', 'sql-data-source', 'cosmosdb-data-source',
+  'get-authorization-context', 'publish-to-dapr', 'invoke-dapr-binding', 'set-backend-service-dapr', 'send-service-bus-message', 'set-graphql-resolver', 'http-data-source', 'publish-event', 'sql-data-source', 'cosmosdb-data-source',
 ];
 
 export interface Registry {

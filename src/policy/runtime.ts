@@ -185,6 +185,18 @@ export interface PolicyServices {
   readonly backends: ReadonlyMap<string, ApimBackendInfo>;
   /** Cache of certificate chain results keyed by the DER's SHA-256 (shared by all requests). */
   readonly trustCache: TrustCache;
+  /** Where authentication-managed-identity asks for tokens; absent: no managed identity. */
+  readonly managedIdentity?: ManagedIdentityEndpoint;
+}
+
+/**
+ * A managed identity token endpoint in the App Service protocol (api-version 2019-08-01): GET
+ * `url?resource=…&api-version=2019-08-01[&client_id=…]` with the header `X-IDENTITY-HEADER`,
+ * answered with `{ access_token, expires_on }`. What IDENTITY_ENDPOINT and IDENTITY_HEADER name.
+ */
+export interface ManagedIdentityEndpoint {
+  readonly url: string;
+  readonly header: string;
 }
 
 export interface TrustResult {

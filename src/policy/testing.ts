@@ -46,6 +46,8 @@ export interface PolicyRunOptions {
   readonly trustCache?: import('./runtime.js').TrustCache;
   /** Subscription id for rate-limit (undefined: no subscription). */
   readonly subscriptionId?: string;
+  /** The managed identity token endpoint (authentication-managed-identity); none by default. */
+  readonly managedIdentity?: import('./runtime.js').ManagedIdentityEndpoint;
   /** The API and operation the request matched (context.Api, context.Operation), by id and name. */
   readonly api?: { readonly id: string; readonly name: string };
   readonly operation?: { readonly id: string; readonly name: string };
@@ -108,6 +110,7 @@ async function runPrepared(pipeline: import('./document.js').ComposedPipeline, d
     backends: new Map(),
     trustCache: options.trustCache ?? createTrustCache(),
     ...(options.valueCache ? { valueCache: options.valueCache } : {}),
+    ...(options.managedIdentity ? { managedIdentity: options.managedIdentity } : {}),
   };
   const state = new RequestState(ctx, services, { scheme: 'https', host: 'backend.example', port: 443, basePath: '/base', backendId: undefined }, path.replace(/^\/api/, '') || '/');
   state.templateQueryNames = new Set(options.templateQueryNames ?? []);

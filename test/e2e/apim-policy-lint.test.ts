@@ -37,7 +37,7 @@ before(() => {
         <return-response><set-status code="401" reason="Invalid client certificate" /></return-response>
       </when>
     </choose>
-    <authentication-managed-identity resource="https://management.azure.com/" />
+    <get-authorization-context provider-id="github" authorization-id="auth" context-variable-name="ctx" />
   </inbound>
   <backend><base /></backend>
   <outbound><base /></outbound>
@@ -57,7 +57,7 @@ test('errors and warnings of every file, FILE:LINE:COLUMN, exit code 1', async (
     "bad.xml:5:17: error GH_POLICY_UNKNOWN_ATTRIBUTE <set-header> has no attribute 'nmae' (did you mean 'name'?)",
     'bad.xml:6:5: warning GH_POLICY_NOT_SUPPORTED <validate-content> is an API Management policy that Gatehouse does not run yet',
     "bad.xml:9:29: error GH_POLICY_INVALID_VALUE <forward-request> attribute 'timeout' must be an integer, got 'soon'",
-    'good.cshtml:9:5: warning GH_POLICY_NOT_SUPPORTED <authentication-managed-identity> is an API Management policy that Gatehouse does not run yet',
+    'good.cshtml:9:5: warning GH_POLICY_NOT_SUPPORTED <get-authorization-context> is an API Management policy that Gatehouse does not run yet',
     "broken.xml:3:48: error GH_POLICY_EXPRESSION_UNBALANCED expression: '(' is never closed",
   ]);
   assert.match(r.stderr, /3 files: 4 errors, 2 warnings/);

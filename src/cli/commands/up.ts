@@ -40,6 +40,12 @@ Options:
   --log-level LEVEL         debug | info | warn | error (default info; access logs are info, on stderr)
   -h, --help                show this help
 
+Environment:
+  IDENTITY_ENDPOINT, IDENTITY_HEADER
+                            a managed identity token endpoint (the App Service protocol) that
+                            authentication-managed-identity asks for tokens; without them the policy
+                            fails its request (or goes on, with ignore-error)
+
 Example:
   gatehouse up examples/apim-behind-agw --port-map 443=8443
 `;
@@ -117,6 +123,7 @@ export const upCommand: Command = {
       logger: createLogger({ level, write: logLines.write }),
       // Edge workers write their own lines to the same stderr at this level (no IPC per record).
       logLevel: level,
+      ...(io.env.IDENTITY_ENDPOINT ? { managedIdentity: { url: io.env.IDENTITY_ENDPOINT, header: io.env.IDENTITY_HEADER ?? '' } } : {}),
     };
 
     /** What `running` is after a restart failed twice: nothing to reload in place or to close. */

@@ -2,6 +2,7 @@
 import { makeRegistry, type PolicyDefinition, type Registry } from '../compile.js';
 import { authenticationBasic } from './authentication-basic.js';
 import { authenticationCertificate } from './authentication-certificate.js';
+import { authenticationManagedIdentity } from './authentication-managed-identity.js';
 import { cacheLookup, cacheStore } from './cache-response.js';
 import { cacheLookupValue, cacheRemoveValue, cacheStoreValue } from './cache-value.js';
 import { checkHeader } from './check-header.js';
@@ -35,6 +36,7 @@ import { wait } from './wait.js';
 export const POLICY_DEFINITIONS: readonly PolicyDefinition[] = [
   authenticationBasic,
   authenticationCertificate,
+  authenticationManagedIdentity,
   cacheLookup,
   cacheLookupValue,
   cacheStore,

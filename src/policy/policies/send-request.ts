@@ -13,6 +13,7 @@ import { PolicyCodes } from '../errors.js';
 import { PolicyFailure } from '../runtime.js';
 import { resolveCredential } from './authentication-certificate.js';
 import { basicCredentials } from './authentication-basic.js';
+import { managedIdentityToken } from './authentication-managed-identity.js';
 import { compileSetBody, type BodyMutator } from './set-body.js';
 import { compileSetHeader, type HeaderMutator } from './set-header.js';
 
@@ -23,8 +24,8 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
   attributes: oneWay ? ['mode', 'timeout'] : ['mode', 'response-variable-name', 'timeout', 'ignore-error'],
   compile(el, cc) {
     for (const c of el.children) {
-      if (['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate', 'authentication-basic'].includes(c.name)) continue;
-      if (c.name === 'authentication-managed-identity' || c.name === 'proxy') {
+      if (['set-url', 'set-method', 'set-header', 'set-body', 'authentication-certificate', 'authentication-basic', 'authentication-managed-identity'].includes(c.name)) continue;
+      if (c.name === 'proxy') {
         cc.report(cc.options.mode === 'lint' ? 'warning' : 'error', PolicyCodes.GH_POLICY_NOT_SUPPORTED, `<${c.name}> in send-request is not run by Gatehouse yet`, c.offset);
       } else cc.error(PolicyCodes.GH_POLICY_UNKNOWN_ELEMENT, `<send-request> takes no child element <${c.name}>`, c.offset);
     }
@@ -38,6 +39,7 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
     let body: BodyMutator | undefined;
     let cert: { thumbprint: PolicyValue<string> | undefined; certificateId: PolicyValue<string> | undefined } | undefined;
     let basic: { username: PolicyValue<string> | undefined; password: PolicyValue<string> | undefined } | undefined;
+    let identity: { resource: PolicyValue<string> | undefined; clientId: string | undefined } | undefined;
     for (const c of el.children) {
       if (c.name === 'set-url') {
         cc.checkAttributes(c, []);
@@ -56,6 +58,9 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
       } else if (c.name === 'authentication-certificate') {
         cc.checkAttributes(c, ['thumbprint', 'certificate-id']);
         cert = { thumbprint: cc.string(c, 'thumbprint'), certificateId: cc.string(c, 'certificate-id') };
+      } else if (c.name === 'authentication-managed-identity') {
+        cc.checkAttributes(c, ['resource', 'client-id']);
+        identity = { resource: cc.string(c, 'resource', { required: true }), clientId: cc.literal(c, 'client-id') };
       } else if (c.name === 'authentication-basic') {
         cc.checkAttributes(c, ['username', 'password']);
         basic = { username: cc.string(c, 'username', { required: true }), password: cc.string(c, 'password', { required: true }) };
@@ -74,6 +79,7 @@ function makeSendRequest(oneWay: boolean): PolicyDefinition {
         if (body) body.apply(ctx, b);
         const m = method ? method.get(ctx).toUpperCase() : copy ? ctx.request.method : 'GET';
         try {
+          if (identity?.resource) h.set('Authorization', `Bearer ${await managedIdentityToken(st, identity.resource.get(ctx), identity.clientId)}`);
           let target = ctx.request.url;
           if (url) {
             const text = url.get(ctx);
