@@ -131,6 +131,20 @@ describe('the edge → an HTTP backend over its keep-alive pool', () => {
     });
   }
 
+  test('pipelined requests in one write get their answers in order (answers leave at the end of the turn)', async () => {
+    const req = (path: string, last = false) => `GET ${path} HTTP/1.1\r\nHost: ${FRONT_HOST}\r\n${last ? 'Connection: close\r\n' : ''}\r\n`;
+    const out = await rawTls({ port, ca: pki.frontendCa.certPem, data: req('/length') + req('/chunked') + req('/', true), timeoutMs: 3000 });
+    // Each status line follows the previous answer's last byte (no line break after a body).
+    const statuses = out.match(/HTTP\/1\.1 \d{3} [^\r]*/g) ?? [];
+    assert.deepEqual(statuses, ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], out);
+    // In order: hello (Content-Length 5), then the chunked answer (chunked again), then ok; and the connection closes.
+    const hello = out.indexOf('\r\n\r\nhelloHTTP/1.1');
+    const world = out.indexOf('6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\nHTTP/1.1');
+    const ok = out.lastIndexOf('\r\n\r\nok');
+    assert.ok(hello > 0 && world > hello && ok > world, out);
+    assert.doesNotMatch(out, /\[still open\]$/);
+  });
+
   test('an answer cut short after its head: the client connection is cut, not ended as if complete', async () => {
     const out = await rawTls({ port, ca: pki.frontendCa.certPem, data: `GET /truncated HTTP/1.1\r\nHost: ${FRONT_HOST}\r\n\r\n`, timeoutMs: 3000 });
     assert.match(out, /^HTTP\/1\.1 200 OK\r\n/);
