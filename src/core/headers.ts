@@ -45,10 +45,13 @@ export class HeaderMap {
 
   append(name: string, value: string | readonly string[]): void {
     const key = name.toLowerCase();
-    const values = typeof value === 'string' ? [value] : value;
     const e = this.map.get(key);
-    if (e) e.values.push(...values);
-    else this.map.set(key, { name, values: [...values] });
+    if (typeof value === 'string') {
+      // One array per header, not a one-element array copied into another.
+      if (e) e.values.push(value);
+      else this.map.set(key, { name, values: [value] });
+    } else if (e) e.values.push(...value);
+    else this.map.set(key, { name, values: [...value] });
   }
 
   /** append() for a caller that has the lower-cased name already (no second toLowerCase). */
