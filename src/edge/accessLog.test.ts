@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createLogger, kJsonText } from '../core/logger.js';
-import { AccessRecord } from './accessLog.js';
+import { AccessRecord, kLineMemo, type LineMemo } from './accessLog.js';
 
 const strings = ['', 'plain', 'a"quote', 'back\\slash', 'tab\there', 'nl\n', '\u0000\u001f\u007f', 'é ü ß', '\u2028\u2029', '\ud800 lone', 'emoji 😀', '</script>', '{"json":1}'];
 const numbers = [0, -0, 1, 0.123, 1e21, -5, Number.NaN, Number.POSITIVE_INFINITY];
@@ -43,4 +43,24 @@ test('the logger writes an AccessRecord with its own writer, with time and the f
   const parsed = JSON.parse(lines[0]!);
   assert.match(parsed.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   assert.equal(lines[0], JSON.stringify({ time: parsed.time, resource: 'agw', ...r }));
+});
+
+test('AccessRecord with a connection\'s LineMemo: still exactly JSON.stringify(record) when values repeat and when they change', () => {
+  const memo: LineMemo = {};
+  let reused = 0;
+  for (let i = 0; i < 400; i++) {
+    // Runs of equal records (as a keep-alive connection sends), then a change of some field.
+    const r = record(Math.floor(i / 4));
+    (r as { transactionId: string }).transactionId = `t${i}`;
+    r.httpStatus = 200 + (i % 3);
+    r[kLineMemo] = memo;
+    const before = memo.head;
+    assert.equal(`{${r[kJsonText]()}}`, JSON.stringify(r), `record ${i}`);
+    if (before !== undefined && memo.head === before) reused++;
+  }
+  assert.ok(reused >= 250, `the repeated runs were reused (${reused} of 400)`);
+  // The memo is not part of the line.
+  const r = record(1);
+  r[kLineMemo] = memo;
+  assert.equal(JSON.parse(`{${r[kJsonText]()}}`)[String(kLineMemo)], undefined);
 });

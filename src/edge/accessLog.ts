@@ -21,8 +21,21 @@ export interface AccessOutcome {
   error_info?: string;
 }
 
+/** Where a connection keeps the text of its last access line's repeated runs of fields (see kJsonText). */
+export interface LineMemo {
+  headValues?: readonly unknown[];
+  head?: string;
+  tlsValues?: readonly unknown[];
+  tls?: string;
+}
+
+/** A record's LineMemo: a symbol key, so JSON.stringify(record) does not see it. */
+export const kLineMemo = Symbol('gatehouse.accessLineMemo');
+
 export class AccessRecord {
   [field: string]: unknown;
+  /** Set by the edge to its connection's memo (not a field of the line). */
+  [kLineMemo]?: LineMemo;
   // Declared in the order they are written (class fields are defined in declaration order).
   readonly level = 'info' as const;
   readonly msg = 'access';
@@ -89,31 +102,62 @@ export class AccessRecord {
   }
 
   /**
-   * JSON.stringify(this) without its braces (kJsonText), written field by field in one expression: every string is checked and
-   * escaped by JSON.stringify only when it needs it; fields that may be undefined are left out,
-   * as JSON.stringify leaves them out.
+   * JSON.stringify(this) without its braces (kJsonText), written field by field: every string is
+   * checked and escaped by JSON.stringify only when it needs it; fields that may be undefined are
+   * left out, as JSON.stringify leaves them out. With a LineMemo (one per connection), the two runs
+   * of fields that a keep-alive connection usually repeats — who asked for what, through which
+   * listener and backend; the TLS facts — are reused when their values are the same as last time.
    */
   [kJsonText](): string {
+    const memo = this[kLineMemo];
+    const head = [this.instanceId, this.clientIP, this.clientPort, this.httpMethod, this.originalRequestUriWithArgs, this.requestUri, this.userAgent, this.httpVersion, this.originalHost, this.host, this.listenerName, this.ruleName, this.sslClientVerify, this.backendPoolName, this.backendSettingName];
+    let a = memo && sameValues(memo.headValues, head) ? memo.head : undefined;
+    if (a === undefined) {
+      a =
+        `"level":"info","msg":"access","category":"ApplicationGatewayAccessLog","instanceId":${str(this.instanceId)}` +
+        opt('clientIP', this.clientIP) +
+        opt('clientPort', this.clientPort) +
+        `,"httpMethod":${str(this.httpMethod)},"originalRequestUriWithArgs":${str(this.originalRequestUriWithArgs)},"requestUri":${str(this.requestUri)},"userAgent":${str(this.userAgent)}` +
+        `,"httpVersion":${str(this.httpVersion)},"originalHost":${str(this.originalHost)},"host":${str(this.host)}` +
+        opt('listenerName', this.listenerName) +
+        opt('ruleName', this.ruleName) +
+        `,"sslClientVerify":${str(this.sslClientVerify)}` +
+        opt('backendPoolName', this.backendPoolName) +
+        opt('backendSettingName', this.backendSettingName);
+      if (memo) {
+        memo.headValues = head;
+        memo.head = a;
+      }
+    }
+    const tlsValues = [this.sslEnabled, this.sslCipher, this.sslProtocol, this.sslClientCertificateFingerprint, this.sslClientCertificateIssuerName, this.serverRouted];
+    let b = memo && sameValues(memo.tlsValues, tlsValues) ? memo.tls : undefined;
+    if (b === undefined) {
+      b =
+        `,"sslEnabled":${str(this.sslEnabled)},"sslCipher":${str(this.sslCipher)},"sslProtocol":${str(this.sslProtocol)}` +
+        `,"sslClientCertificateFingerprint":${str(this.sslClientCertificateFingerprint)},"sslClientCertificateIssuerName":${str(this.sslClientCertificateIssuerName)}` +
+        `,"serverRouted":${str(this.serverRouted)}`;
+      if (memo) {
+        memo.tlsValues = tlsValues;
+        memo.tls = b;
+      }
+    }
     return (
-      `"level":"info","msg":"access","category":"ApplicationGatewayAccessLog","instanceId":${str(this.instanceId)}` +
-      opt('clientIP', this.clientIP) +
-      opt('clientPort', this.clientPort) +
-      `,"httpMethod":${str(this.httpMethod)},"originalRequestUriWithArgs":${str(this.originalRequestUriWithArgs)},"requestUri":${str(this.requestUri)},"userAgent":${str(this.userAgent)}` +
-      `,"httpVersion":${str(this.httpVersion)},"originalHost":${str(this.originalHost)},"host":${str(this.host)}` +
-      opt('listenerName', this.listenerName) +
-      opt('ruleName', this.ruleName) +
-      `,"sslClientVerify":${str(this.sslClientVerify)}` +
-      opt('backendPoolName', this.backendPoolName) +
-      opt('backendSettingName', this.backendSettingName) +
+      a +
       `,"httpStatus":${num(this.httpStatus)},"timeTaken":${num(this.timeTaken)},"receivedBytes":${num(this.receivedBytes)},"sentBytes":${num(this.sentBytes)}` +
-      `,"transactionId":${str(this.transactionId)},"sslEnabled":${str(this.sslEnabled)},"sslCipher":${str(this.sslCipher)},"sslProtocol":${str(this.sslProtocol)}` +
-      `,"sslClientCertificateFingerprint":${str(this.sslClientCertificateFingerprint)},"sslClientCertificateIssuerName":${str(this.sslClientCertificateIssuerName)}` +
-      `,"serverRouted":${str(this.serverRouted)},"serverStatus":${str(this.serverStatus)},"serverResponseLatency":${value(this.serverResponseLatency)}` +
+      `,"transactionId":${str(this.transactionId)}` +
+      b +
+      `,"serverStatus":${str(this.serverStatus)},"serverResponseLatency":${value(this.serverResponseLatency)}` +
       ',"WAFEvaluationTime":"0","WAFMode":"-"' +
       opt('error_info', this.error_info) +
       opt('reason', this.reason)
     );
   }
+}
+
+function sameValues(prev: readonly unknown[] | undefined, cur: readonly unknown[]): boolean {
+  if (!prev) return false;
+  for (let i = 0; i < cur.length; i++) if (!Object.is(prev[i], cur[i])) return false;
+  return true;
 }
 
 /** Printable ASCII without `"` and `\`: written as is by JSON.stringify. */

@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Certificate } from '../pki/index.js';
 import { CertificateCache, certificateFromDer } from '../pki/index.js';
+import type { LineMemo } from './accessLog.js';
 import type { ClientCertVerdict, CompiledClientAuth } from './clientAuth.js';
 import type { OcspResult } from './ocsp.js';
 
@@ -144,6 +145,8 @@ export class ConnectionInfo {
     return v;
   }
 
+  /** The text of this connection's last access line, for the next one (edge/accessLog.ts). */
+  lineMemo: LineMemo | undefined;
   private loggedRead = 0;
   private loggedWritten = 0;
 

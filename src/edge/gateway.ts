@@ -27,7 +27,7 @@ import { emptyAddressBook } from '../model/network.js';
 import type { ApplicationGatewayModel, HttpListener, RedirectConfiguration, SslPolicy, SslProtocolName } from '../model/applicationGateway.js';
 import type { Certificate } from '../pki/index.js';
 import { parseCertificates } from '../pki/index.js';
-import { AccessRecord, type AccessOutcome } from './accessLog.js';
+import { AccessRecord, kLineMemo, type AccessOutcome } from './accessLog.js';
 import { BackendTarget, type BackendMember } from './backends.js';
 import { CompiledClientAuth, loadTrustedClientCertificate, type TrustedChain } from './clientAuth.js';
 import { ConnectionInfo, PeerCertificateCache, kConn } from './connection.js';
@@ -428,6 +428,7 @@ export async function startApplicationGateway(model: ApplicationGatewayModel, op
       record.sslClientCertificateIssuerName = peer?.issuer ?? '';
       record.settle(more);
       if (reason) record.reason = reason;
+      record[kLineMemo] = conn.lineMemo ??= {};
       logger.log(record);
     };
     const answer = (page: Page, reason: GatewayReason, more?: AccessOutcome, extra?: string[]) => {
